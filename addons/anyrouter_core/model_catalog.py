@@ -1,0 +1,96 @@
+"""The bodies of `GET /v1/models` in Anthropic and OpenAI shape, from a list of model ids."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+DEFAULT_MODELS = (
+    "claude-haiku-4-5-20251001",
+    "claude-3-5-haiku-20241022",
+    "claude-3-5-sonnet-20241022",
+    "claude-3-7-sonnet-20250219",
+    "claude-sonnet-4-20250514",
+    "claude-sonnet-4-5-20250929",
+    "claude-sonnet-4-6",
+    "claude-opus-4-5-20251101",
+    "claude-opus-4-6",
+)
+
+_DATE_SUFFIX = re.compile(r"-(\d{4})(\d{2})(\d{2})$")
+
+
+def parse_model_list(text: str) -> list[str]:
+    """Comma- or whitespace-separated ids, in order, without repeats."""
+    ids: list[str] = []
+    for part in re.split(r"[,\s]+", text):
+        if part and part not in ids:
+            ids.append(part)
+    return ids
+
+
+def release_time(model_id: str, fallback: datetime) -> datetime:
+    """The date a model id carries as a `-YYYYMMDD` suffix, else `fallback`."""
+    match = _DATE_SUFFIX.search(model_id)
+    if match:
+        try:
+            return datetime(*map(int, match.groups()), tzinfo=UTC)
+        except ValueError:
+            pass
+    return fallback
+
+
+def display_name(model_id: str) -> str:
+    """`claude-sonnet-4-5-20250929` → `Claude Sonnet 4.5`; other ids are kept as they are."""
+    base = _DATE_SUFFIX.sub("", model_id)
+    words = base.split("-")
+    if words[0] != "claude":
+        return model_id
+    names: list[str] = []
+    numbers: list[str] = []
+    for word in words:
+        (numbers if word.isdigit() else names).append(word)
+    version = ".".join(numbers)
+    label = " ".join(w.capitalize() for w in names)
+    return f"{label} {version}".strip()
+
+
+def owner(model_id: str) -> str:
+    if model_id.startswith("claude"):
+        return "anthropic"
+    if model_id.startswith(("gpt-", "o1", "o3", "o4", "chatgpt")):
+        return "openai"
+    return "anyrouter"
+
+
+def anthropic_model_page(model_ids: list[str], fallback: datetime) -> dict:
+    data = [
+        {
+            "type": "model",
+            "id": model_id,
+            "display_name": display_name(model_id),
+            "created_at": release_time(model_id, fallback).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for model_id in model_ids
+    ]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": model_ids[0] if model_ids else None,
+        "last_id": model_ids[-1] if model_ids else None,
+    }
+
+
+def openai_model_list(model_ids: list[str], fallback: datetime) -> dict:
+    return {
+        "object": "list",
+        "data": [
+            {
+                "id": model_id,
+                "object": "model",
+                "created": int(release_time(model_id, fallback).timestamp()),
+                "owned_by": owner(model_id),
+            }
+            for model_id in model_ids
+        ],
+    }
