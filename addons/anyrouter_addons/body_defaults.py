@@ -1,0 +1,36 @@
+"""Fills in request fields the upstream requires but a client may leave out."""
+
+from __future__ import annotations
+
+from mitmproxy import ctx, exceptions, http
+
+from anyrouter_core.routes import Route
+
+from .flow_state import mark_request_json_changed, request_json, route_of
+
+
+class BodyDefaults:
+    def load(self, loader) -> None:
+        loader.add_option(
+            "default_max_tokens",
+            int,
+            8192,
+            "max_tokens sent upstream when the client's request has none (Anthropic requires it).",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "default_max_tokens" in updated and ctx.options.default_max_tokens < 1:
+            raise exceptions.OptionsError(
+                f"default_max_tokens must be a positive whole number, not "
+                f"{ctx.options.default_max_tokens}"
+            )
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if route_of(flow) is not Route.ANTHROPIC_MESSAGES or flow.response:
+            return
+        if ctx.options.upstream_protocol != "anthropic":
+            return
+        body = request_json(flow)
+        if isinstance(body, dict) and "max_tokens" not in body:
+            body["max_tokens"] = ctx.options.default_max_tokens
+            mark_request_json_changed(flow)

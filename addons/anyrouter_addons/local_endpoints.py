@@ -1,0 +1,89 @@
+"""Endpoints the proxy answers itself, without contacting the upstream: /health, /v1/models."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.net.http.url import hostport
+
+from anyrouter_core import __version__
+from anyrouter_core.model_catalog import (
+    DEFAULT_MODELS,
+    anthropic_model_page,
+    openai_model_list,
+    parse_model_list,
+)
+from anyrouter_core.routes import Route
+
+from .flow_state import route_of
+from .responses import json_response
+
+UPSTREAM_PROBE_SECONDS = 2.0
+
+
+async def upstream_reachable(host: str, port: int) -> bool:
+    """A TCP connect, so /health never says "ok" while the upstream cannot be reached."""
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port), UPSTREAM_PROBE_SECONDS
+        )
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+def wants_anthropic_shape(headers: http.Headers) -> bool:
+    return "anthropic-version" in headers or "x-api-key" in headers
+
+
+class LocalEndpoints:
+    def __init__(self) -> None:
+        self.started = datetime.now(UTC)
+        self.model_ids: list[str] = list(DEFAULT_MODELS)
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "models",
+            str,
+            ",".join(DEFAULT_MODELS),
+            "Model ids served at GET /v1/models, comma-separated.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "models" in updated:
+            ids = parse_model_list(ctx.options.models)
+            if not ids:
+                raise exceptions.OptionsError(
+                    "models must name at least one model id (comma-separated), e.g. "
+                    "'claude-sonnet-4-5-20250929,claude-opus-4-6'"
+                )
+            self.model_ids = ids
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        route = route_of(flow)
+        if route is Route.HEALTH:
+            flow.response = await self.health(flow)
+        elif route is Route.MODELS:
+            flow.response = self.model_list(flow.request.headers)
+
+    async def health(self, flow: http.HTTPFlow) -> http.Response:
+        request = flow.request
+        reachable = await upstream_reachable(request.host, request.port)
+        return json_response(
+            200,
+            {
+                "status": "ok" if reachable else "degraded",
+                "version": __version__,
+                "upstream": f"{request.scheme}://{hostport(request.scheme, request.host, request.port)}",
+                "upstream_reachable": reachable,
+                "upstream_protocol": ctx.options.upstream_protocol,
+            },
+        )
+
+    def model_list(self, headers: http.Headers) -> http.Response:
+        if wants_anthropic_shape(headers):
+            return json_response(200, anthropic_model_page(self.model_ids, self.started))
+        return json_response(200, openai_model_list(self.model_ids, self.started))
