@@ -70,6 +70,10 @@ def anthropic_model_page(model_ids: list[str], fallback: datetime) -> dict:
             "id": model_id,
             "display_name": display_name(model_id),
             "created_at": release_time(model_id, fallback).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # The proxy serves only the models it was configured with: all of them in use.
+            "lifecycle": "active",
+            "deprecated_at": None,
+            "retires_at": None,
         }
         for model_id in model_ids
     ]

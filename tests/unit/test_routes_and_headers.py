@@ -1,0 +1,52 @@
+import pytest
+
+from anyrouter_core.hop_headers import hop_by_hop_names, is_upgrade_request
+from anyrouter_core.routes import Route, classify
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route"),
+    [
+        ("POST", "/v1/chat/completions", Route.OPENAI_CHAT),
+        ("POST", "/chat/completions", Route.OPENAI_CHAT),
+        ("POST", "/v1/messages", Route.ANTHROPIC_MESSAGES),
+        ("POST", "/v1/messages?beta=true", Route.ANTHROPIC_MESSAGES),
+        ("POST", "/v1/messages/", Route.ANTHROPIC_MESSAGES),
+        ("POST", "/v1/messages/count_tokens?beta=true", Route.ANTHROPIC_COUNT_TOKENS),
+        ("GET", "/health", Route.HEALTH),
+        ("GET", "/v1/models", Route.MODELS),
+        ("GET", "/v1/models?limit=20", Route.MODELS),
+        ("GET", "/v1/messages", Route.PASSTHROUGH),
+        ("POST", "/v1/completions", Route.PASSTHROUGH),
+        ("DELETE", "/v1/models", Route.PASSTHROUGH),
+        ("GET", "/v1/models/claude-opus-4-6", Route.PASSTHROUGH),
+        ("HEAD", "/", Route.PASSTHROUGH),
+    ],
+)
+def test_classify(method, path, route):
+    assert classify(method, path) is route
+
+
+def test_client_protocols():
+    assert Route.OPENAI_CHAT.client_protocol == "openai"
+    assert Route.ANTHROPIC_MESSAGES.client_protocol == "anthropic"
+    assert Route.ANTHROPIC_COUNT_TOKENS.client_protocol == "anthropic"
+    assert Route.PASSTHROUGH.client_protocol is None
+    assert Route.HEALTH.is_local and Route.MODELS.is_local and not Route.OPENAI_CHAT.is_local
+
+
+def test_hop_by_hop_includes_the_standard_set_and_connection_tokens():
+    names = hop_by_hop_names(["keep-alive, X-Private", "x-other"])
+    assert {"connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+            "proxy-authorization", "proxy-authenticate", "x-private", "x-other"} <= names
+
+
+def test_connection_cannot_remove_headers_mitmproxy_frames_with():
+    names = hop_by_hop_names(["transfer-encoding, content-length, host"])
+    assert not {"transfer-encoding", "content-length", "host"} & names
+
+
+def test_upgrade_request_detection():
+    assert is_upgrade_request(["Upgrade"], "websocket")
+    assert not is_upgrade_request(["keep-alive"], "websocket")
+    assert not is_upgrade_request(["upgrade"], None)
