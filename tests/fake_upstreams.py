@@ -1,0 +1,64 @@
+"""Hand-written upstreams for what no real peer can produce on demand.
+
+Each exists because aimock and llama.cpp cannot do the thing it does; the docstring says
+what. They bind 127.0.0.1 only, on a free port, and stop when the test's `with` block ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness import LOOPBACK
+
+GATE_TIMEOUT = 10.0
+
+
+class GatedEventStream:
+    """Sends the first SSE event, then holds the rest back until the test opens the gate.
+
+    A proxy that buffers would deliver nothing before the gate opens, so a client that gets
+    the first event while the upstream is still holding back proves the stream flows through
+    event by event. No real peer can pause mid-stream until told to.
+    """
+
+    def __init__(self, first: bytes, rest: bytes, content_type: str = "text/event-stream"):
+        self.first, self.rest, self.content_type = first, rest, content_type
+        self.gate = threading.Event()
+        self.released_early = False
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(200)
+                self.send_header("content-type", upstream.content_type)
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                self._chunk(upstream.first)
+                upstream.released_early = not upstream.gate.wait(GATE_TIMEOUT)
+                self._chunk(upstream.rest)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> GatedEventStream:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()
