@@ -1,22 +1,30 @@
 """anyrouter: lets any LLM client talk to any LLM API, as a mitmproxy addon.
 
     mitmdump -s addons/anyrouter.py --mode reverse:https://anyrouter.top@127.0.0.1:8088
+
+The order matters: each hook runs through the addons top to bottom.
 """
 
 from anyrouter_addons.access_log import AccessLog
 from anyrouter_addons.body_defaults import BodyDefaults
+from anyrouter_addons.credentials import Credentials
 from anyrouter_addons.flow_state import RequestBodyWriter
 from anyrouter_addons.header_hygiene import HeaderHygiene
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.routing import Routing
 from anyrouter_addons.streaming import SSEPassthrough
+from anyrouter_addons.translation import Translation
+from anyrouter_addons.upstream_errors import UpstreamErrors
 
 addons = [
-    Routing(),
+    Routing(),  # classify the route first: everything below depends on it
     HeaderHygiene(),
-    LocalEndpoints(),
+    LocalEndpoints(),  # answers /health and /v1/models before anything is forwarded
+    Credentials(),
     BodyDefaults(),
-    RequestBodyWriter(),
+    Translation(),  # installs its stream translator before SSEPassthrough looks
+    RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
-    AccessLog(),
+    UpstreamErrors(),
+    AccessLog(),  # last, to log the final status
 ]

@@ -18,7 +18,7 @@ from anyrouter_core.model_catalog import (
 from anyrouter_core.routes import Route
 
 from .flow_state import route_of
-from .responses import json_response
+from .responses import answer_locally, json_response
 
 UPSTREAM_PROBE_SECONDS = 2.0
 
@@ -65,9 +65,9 @@ class LocalEndpoints:
     async def request(self, flow: http.HTTPFlow) -> None:
         route = route_of(flow)
         if route is Route.HEALTH:
-            flow.response = await self.health(flow)
+            answer_locally(flow, await self.health(flow))
         elif route is Route.MODELS:
-            flow.response = self.model_list(flow.request.headers)
+            answer_locally(flow, self.model_list(flow.request.headers))
 
     async def health(self, flow: http.HTTPFlow) -> http.Response:
         request = flow.request

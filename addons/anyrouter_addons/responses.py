@@ -8,6 +8,8 @@ from mitmproxy import http
 
 from anyrouter_core.errors import ProxyError, render_error
 
+from .flow_state import state
+
 
 def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> http.Response:
     content = json.dumps(body, ensure_ascii=False).encode()
@@ -16,6 +18,19 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
     )
 
 
-def error_response(protocol: str, error: ProxyError, headers: dict[str, str] | None = None) -> http.Response:
+def error_response(protocol: str, error: ProxyError) -> http.Response:
     status, body = render_error(protocol, error)
-    return json_response(status, body, headers)
+    return json_response(status, body)
+
+
+def answer_locally(flow: http.HTTPFlow, response: http.Response) -> None:
+    """Answer without contacting the upstream; later hooks see the flow as answered locally."""
+    flow.response = response
+    state(flow)["local"] = True
+
+
+def replace_json_body(response: http.Response, status: int, body: dict) -> None:
+    response.status_code = status
+    response.headers.pop("content-encoding", None)
+    response.headers["content-type"] = "application/json"
+    response.content = json.dumps(body, ensure_ascii=False).encode()

@@ -1,0 +1,159 @@
+"""Translates requests, responses and event streams between the client's and upstream's protocol.
+
+The core does the translating (`anyrouter_core.directions`); this addon only decides when,
+and moves bodies, paths and headers in and out of the flow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import weakref
+
+from mitmproxy import ctx, http
+
+from anyrouter_core.directions import ClientRequest, Direction, client_request_facts, direction_for
+from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError, RequestRejected
+from anyrouter_core.routes import Route
+
+from .flow_state import replace_request_json, request_json, route_of, state
+from .responses import answer_locally, error_response, replace_json_body
+from .streaming import (
+    is_event_stream,
+    is_successful_event_stream,
+    prepare_for_new_body,
+    translating_stream,
+)
+
+log = logging.getLogger("anyrouter")
+
+ANTHROPIC_VERSION = "2023-06-01"
+_CLIENT_ONLY_HEADERS = {
+    OPENAI: ("openai-organization", "openai-project", "openai-beta"),
+    ANTHROPIC: ("anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"),
+}
+
+
+def adapt_headers(headers: http.Headers, direction: Direction) -> None:
+    for name in _CLIENT_ONLY_HEADERS[direction.client]:
+        headers.pop(name, None)
+    headers["content-type"] = "application/json"
+    if direction.upstream == ANTHROPIC:
+        headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
+
+
+def not_a_json_object(protocol: str) -> ProxyError:
+    noun = "Chat Completions request" if protocol == OPENAI else "Messages request"
+    return ProxyError(400, f"the request body must be a JSON object (an {noun})", "invalid_request_error")
+
+
+class _Exchange:
+    """What the response side of one translated flow needs."""
+
+    __slots__ = ("direction", "facts")
+
+    def __init__(self, direction: Direction, facts: ClientRequest) -> None:
+        self.direction = direction
+        self.facts = facts
+
+
+class Translation:
+    def __init__(self) -> None:
+        self._exchanges: weakref.WeakKeyDictionary[http.HTTPFlow, _Exchange] = weakref.WeakKeyDictionary()
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "force_non_stream",
+            bool,
+            False,
+            "Call the upstream without streaming; clients that asked for a stream still get "
+            "one, built from the finished answer.",
+        )
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or route_of(flow) not in (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES):
+            return
+        info = state(flow)
+        client = info["client_protocol"]
+        direction = direction_for(client, ctx.options.upstream_protocol)
+        if not direction.translates and not ctx.options.force_non_stream:
+            return
+        body = request_json(flow)
+        if not isinstance(body, dict):
+            answer_locally(flow, error_response(client, not_a_json_object(client)))
+            return
+        facts = client_request_facts(client, body)
+        try:
+            upstream_body = self.upstream_body(direction, body, facts)
+        except RequestRejected as rejected:
+            answer_locally(flow, error_response(client, rejected.error))
+            return
+        replace_request_json(flow, upstream_body)
+        self._exchanges[flow] = _Exchange(direction, facts)
+        if direction.translates:
+            flow.request.path = direction.upstream_path(flow.request.path)
+            adapt_headers(flow.request.headers, direction)
+            info["translation"] = f"{direction.client}→{direction.upstream}"
+
+    def upstream_body(self, direction: Direction, body: dict, facts: ClientRequest) -> dict:
+        upstream_body = body
+        if direction.translates:
+            translated = direction.translate_request(body, ctx.options.default_max_tokens)
+            if translated.dropped:
+                log.info(
+                    "%s→%s: left out parameters with no upstream equivalent: %s",
+                    direction.client, direction.upstream, ", ".join(translated.dropped),
+                )
+            upstream_body = translated.body
+        if ctx.options.force_non_stream and facts.stream:
+            upstream_body = direction.without_streaming(upstream_body)
+        return upstream_body
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        exchange = self._exchanges.get(flow)
+        response = flow.response
+        assert response
+        if exchange is None or not exchange.direction.translates:
+            return
+        if is_successful_event_stream(response):
+            created = int(flow.request.timestamp_start)
+            translator = exchange.direction.stream_translator(exchange.facts, created)
+            prepare_for_new_body(response)
+            response.stream = translating_stream(translator)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        exchange = self._exchanges.get(flow)
+        response = flow.response
+        if exchange is None or response is None or response.status_code >= 400:
+            return
+        if response.stream or (is_event_stream(response) and not exchange.direction.translates):
+            return
+        try:
+            answer = self.client_answer(flow, exchange)
+        except RequestRejected as rejected:
+            flow.response = error_response(exchange.direction.client, rejected.error)
+            return
+        except Exception as exc:  # a translator bug must still leave the client a usable error
+            log.exception("could not translate the upstream's answer")
+            error = ProxyError(502, f"anyrouter could not translate the upstream's answer: {exc}", "api_error")
+            flow.response = error_response(exchange.direction.client, error)
+            return
+        if exchange.facts.stream:
+            response.headers.pop("content-encoding", None)
+            response.headers["content-type"] = "text/event-stream"
+            response.content = exchange.direction.stream_from_answer(answer, exchange.facts)
+        else:
+            replace_json_body(response, response.status_code, answer)
+
+    def client_answer(self, flow: http.HTTPFlow, exchange: _Exchange) -> dict:
+        assert flow.response
+        try:
+            body = json.loads(flow.response.get_content(strict=False) or b"")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise RequestRejected(
+                ProxyError(502, "the upstream answered with a body that is not a JSON object", "api_error")
+            )
+        created = int(flow.request.timestamp_start)
+        return exchange.direction.translate_response(body, exchange.facts, created)
