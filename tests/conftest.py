@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from harness import ROOT, Aimock, LlamaServer, Mitmdump
+from recording_relay import RecordingRelay
 
 AIMOCK_FIXTURES = ROOT / "tests" / "fixtures" / "aimock"
 
@@ -69,3 +70,23 @@ def start_proxy(log_dir: Path) -> Iterator:
 def anthropic_proxy(start_proxy, aimock: Aimock) -> Mitmdump:
     """The proxy in front of aimock, with Anthropic as the upstream protocol."""
     return start_proxy(aimock.url, upstream_protocol="anthropic")
+
+
+@pytest.fixture(scope="session")
+def relay(aimock: Aimock) -> Iterator[RecordingRelay]:
+    """aimock behind a relay that records exactly what the proxy sent upstream."""
+    recorder = RecordingRelay(aimock.port)
+    yield recorder
+    recorder.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_to_anthropic_proxy(start_proxy, relay: RecordingRelay) -> Mitmdump:
+    """OpenAI clients in front; aimock answering as an Anthropic upstream behind the relay."""
+    return start_proxy(relay.url, upstream_protocol="anthropic")
+
+
+@pytest.fixture(scope="session")
+def anthropic_to_openai_proxy(start_proxy, relay: RecordingRelay) -> Mitmdump:
+    """Anthropic clients in front; aimock answering as an OpenAI upstream behind the relay."""
+    return start_proxy(relay.url, upstream_protocol="openai")
