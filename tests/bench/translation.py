@@ -1,0 +1,49 @@
+"""Translation cost of large requests, in microseconds per request (median and p95)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
+from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+
+from .requests import claude_code_request, openai_agent_request
+
+
+def _timings_us(work, body_bytes: bytes, runs: int) -> list[float]:
+    """Each run parses the raw body, translates it and serialises the result, as the proxy does."""
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        work(json.loads(body_bytes))
+        timings.append((time.perf_counter_ns() - start) / 1000)
+    return timings
+
+
+def _line(name: str, size: int, timings: list[float]) -> str:
+    ordered = sorted(timings)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return f"{name:<44} {size / 1000:6.1f} KB  median {statistics.median(ordered):8.0f} µs  p95 {p95:8.0f} µs"
+
+
+def run(runs: int = 300) -> list[str]:
+    cases = [
+        (
+            "openai→anthropic request (agent, 20 tools)",
+            json.dumps(openai_agent_request()).encode(),
+            lambda body: json.dumps(translate_openai_request(body, default_max_tokens=8192).body),
+        ),
+        (
+            "anthropic→openai request (Claude Code)",
+            json.dumps(claude_code_request()).encode(),
+            lambda body: json.dumps(translate_anthropic_request(body).body),
+        ),
+        (
+            "json parse + dump only (baseline, agent body)",
+            json.dumps(openai_agent_request()).encode(),
+            json.dumps,
+        ),
+    ]
+    return [_line(name, len(raw), _timings_us(work, raw, runs)) for name, raw, work in cases]
