@@ -1,0 +1,106 @@
+"""A deliberately high estimate of an Anthropic request's input tokens, without a tokenizer."""
+
+from __future__ import annotations
+
+import json
+import math
+
+_BASE_TOKENS = 16
+_TOKENS_PER_MESSAGE = 8
+_TOKENS_PER_TOOL = 16
+_TOKENS_PER_IMAGE = 1600
+_TOKENS_PER_PDF = 3000
+_PDF_BASE64_CHARS_PER_UNIT = 100_000
+
+
+def estimate_input_tokens(anthropic_request_body: dict) -> int:
+    """Estimate the input tokens of an Anthropic Messages request, erring high.
+
+    Used for `/v1/messages/count_tokens` when the upstream cannot count, and for the
+    `message_start` usage of a translated stream. A client that compacts its context by
+    this number must compact too early rather than too late, hence every choice rounds up:
+
+        16
+        + ceil(ascii_chars / 3) + non_ascii_chars     over all text
+        + 8 per message + 16 per tool
+        + 1600 per image
+        + 3000 per base64 PDF for every started 100,000 base64 characters
+
+    "All text" is the system prompt, message text, thinking, tool_use inputs and tool
+    results, and each tool's name, description and schema as compact JSON. Tokenizers put
+    about 3.5–4 ASCII characters in a token, and at most one other character. Block types
+    not listed count as their compact JSON. A malformed body is counted as far as it can
+    be; this function never raises.
+    """
+    body = anthropic_request_body if isinstance(anthropic_request_body, dict) else {}
+    counter = _Counter()
+    counter.content(body.get("system"))
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        counter.tokens += _TOKENS_PER_MESSAGE
+        counter.content(message.get("content") if isinstance(message, dict) else message)
+    tools = body.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        counter.tokens += _TOKENS_PER_TOOL
+        counter.text(_compact_json(tool))
+    return _BASE_TOKENS + counter.tokens + _text_tokens(counter.ascii_chars, counter.other_chars)
+
+
+def _text_tokens(ascii_chars: int, other_chars: int) -> int:
+    return math.ceil(ascii_chars / 3) + other_chars
+
+
+def _compact_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.ascii_chars = 0
+        self.other_chars = 0
+
+    def text(self, text: str) -> None:
+        if text.isascii():
+            self.ascii_chars += len(text)
+            return
+        other = sum(1 for char in text if not char.isascii())
+        self.other_chars += other
+        self.ascii_chars += len(text) - other
+
+    def content(self, content: object) -> None:
+        if isinstance(content, str):
+            self.text(content)
+        elif isinstance(content, list):
+            for block in content:
+                self.block(block)
+        elif content is not None:
+            self.text(_compact_json(content))
+
+    def block(self, block: object) -> None:
+        if not isinstance(block, dict):
+            self.content(block)
+            return
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
+            self.text(block["text"])
+        elif kind == "thinking" and isinstance(block.get("thinking"), str):
+            self.text(block["thinking"])
+        elif kind == "tool_use":
+            self.text(str(block.get("name", "")))
+            self.text(_compact_json(block.get("input")))
+        elif kind == "tool_result":
+            self.content(block.get("content"))
+        elif kind == "image":
+            self.tokens += _TOKENS_PER_IMAGE
+        elif kind == "document" and (data := _base64_data(block)) is not None:
+            self.tokens += _TOKENS_PER_PDF * max(math.ceil(len(data) / _PDF_BASE64_CHARS_PER_UNIT), 1)
+        else:
+            self.text(_compact_json(block))
+
+
+def _base64_data(block: dict) -> str | None:
+    source = block.get("source")
+    if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
+        return source["data"]
+    return None
