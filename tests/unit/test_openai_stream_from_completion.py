@@ -2,6 +2,7 @@ import pytest
 
 from anyrouter_core.anthropic_stream_to_openai import AnthropicToOpenAIStream
 from anyrouter_core.anthropic_to_openai_response import openai_completion_from_anthropic
+from anyrouter_core.errors import RequestRejected
 from anyrouter_core.openai_stream_from_completion import openai_stream_from_completion
 from unit.checks_openai_to_anthropic import accumulate, anthropic_stream, read_openai_stream
 
@@ -169,3 +170,22 @@ def test_same_answer_as_the_live_stream_translator(include_usage):
     assert accumulate(replayed_chunks).model_dump() == accumulate(streamed_chunks).model_dump()
     assert replayed_chunks[0] == streamed_chunks[0]
     assert replayed_chunks[-1] == streamed_chunks[-1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "text",
+        {"id": "x"},
+        {"choices": []},
+        {"choices": ["x"]},
+        {"choices": [{"message": None}]},
+        {"choices": [{"message": {"tool_calls": "f"}}]},
+        {"choices": [{"message": {"tool_calls": ["f"]}}]},
+    ],
+)
+def test_something_that_is_not_a_completion_is_a_502_rejection(body):
+    with pytest.raises(RequestRejected) as caught:
+        openai_stream_from_completion(body, include_usage=True)
+    error = caught.value.error
+    assert (error.status, error.message) == (502, "the upstream answered with something that is not a chat completion")
