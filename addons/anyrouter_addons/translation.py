@@ -129,15 +129,18 @@ class Translation:
         if response.stream or (is_event_stream(response) and not exchange.direction.translates):
             return
         try:
-            answer = self.client_answer(flow, exchange)
+            self.answer_client(flow, exchange)
         except RequestRejected as rejected:
             flow.response = error_response(exchange.direction.client, rejected.error)
-            return
         except Exception as exc:  # a translator bug must still leave the client a usable error
             log.exception("could not translate the upstream's answer")
             error = ProxyError(502, f"anyrouter could not translate the upstream's answer: {exc}", "api_error")
             flow.response = error_response(exchange.direction.client, error)
-            return
+
+    def answer_client(self, flow: http.HTTPFlow, exchange: _Exchange) -> None:
+        response = flow.response
+        assert response
+        answer = self.client_answer(flow, exchange)
         if exchange.facts.stream:
             response.headers.pop("content-encoding", None)
             response.headers["content-type"] = "text/event-stream"
