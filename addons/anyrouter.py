@@ -13,6 +13,7 @@ from anyrouter_addons.header_hygiene import HeaderHygiene
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.routing import Routing
 from anyrouter_addons.streaming import SSEPassthrough
+from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 
@@ -25,6 +26,7 @@ addons = [
     Translation(),  # installs its stream translator before SSEPassthrough looks
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
+    TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
     AccessLog(),  # last, to log the final status
 ]
