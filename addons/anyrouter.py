@@ -7,26 +7,30 @@ The order matters: each hook runs through the addons top to bottom.
 
 from anyrouter_addons.access_log import AccessLog
 from anyrouter_addons.body_defaults import BodyDefaults
-from anyrouter_addons.credentials import Credentials
 from anyrouter_addons.flow_state import RequestBodyWriter
 from anyrouter_addons.header_hygiene import HeaderHygiene
+from anyrouter_addons.key_rotation import KeyRotation
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.routing import Routing
+from anyrouter_addons.stats import Stats
 from anyrouter_addons.streaming import SSEPassthrough
 from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 
+keys = KeyRotation()
+
 addons = [
     Routing(),  # classify the route first: everything below depends on it
     HeaderHygiene(),
     LocalEndpoints(),  # answers /health and /v1/models before anything is forwarded
-    Credentials(),
+    keys,  # its response hook retries failed attempts before anything below reads the answer
     BodyDefaults(),
     Translation(),  # installs its stream translator before SSEPassthrough looks
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
+    Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
     AccessLog(),  # last, to log the final status
 ]

@@ -18,20 +18,24 @@ def describe_route(info: dict) -> str:
     return info.get("route", "passthrough")
 
 
+def duration_s(flow: http.HTTPFlow) -> float | None:
+    if flow.response is not None:
+        end = flow.response.timestamp_end or flow.response.timestamp_start
+    else:
+        end = flow.error.timestamp if flow.error else None
+    return end - flow.request.timestamp_start if end else None
+
+
 def access_line(flow: http.HTTPFlow) -> str:
     info = state(flow)
     request = flow.request
-    if flow.response is not None:
-        status = str(flow.response.status_code)
-        end = flow.response.timestamp_end or flow.response.timestamp_start
-    else:
-        status = "error"
-        end = flow.error.timestamp if flow.error else None
-    duration = f"{(end - request.timestamp_start) * 1000:.0f}ms" if end else "-"
+    status = str(flow.response.status_code) if flow.response is not None else "error"
+    seconds = duration_s(flow)
+    duration = f"{seconds * 1000:.0f}ms" if seconds is not None else "-"
     return (
         f"{describe_route(info)} {request.method} {request.path} "
         f"model={info.get('model', '-')} key={info.get('key', '-')} "
-        f"status={status} {duration}"
+        f"retries={info.get('retries', 0)} status={status} {duration}"
     )
 
 

@@ -127,7 +127,7 @@ class Translation:
         if exchange is None or response is None or response.status_code >= 400:
             return
         if response.stream or (is_event_stream(response) and not exchange.direction.translates):
-            return
+            return  # streamed live, or an event stream that needs no translation
         try:
             self.answer_client(flow, exchange)
         except RequestRejected as rejected:
@@ -140,6 +140,11 @@ class Translation:
     def answer_client(self, flow: http.HTTPFlow, exchange: _Exchange) -> None:
         response = flow.response
         assert response
+        if is_event_stream(response):
+            # A whole event stream: the answer of a retry, which could not be streamed live.
+            translator = exchange.direction.stream_translator(exchange.facts, int(flow.request.timestamp_start))
+            response.content = translator.feed(response.get_content(strict=False) or b"") + translator.end()
+            return
         answer = self.client_answer(flow, exchange)
         if exchange.facts.stream:
             response.headers.pop("content-encoding", None)

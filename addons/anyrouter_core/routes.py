@@ -13,6 +13,7 @@ class Route(enum.Enum):
     ANTHROPIC_COUNT_TOKENS = "anthropic-count-tokens"
     HEALTH = "health"
     MODELS = "models"
+    STATS = "stats"
     PASSTHROUGH = "passthrough"
 
     @property
@@ -21,7 +22,7 @@ class Route(enum.Enum):
 
     @property
     def is_local(self) -> bool:
-        return self in (Route.HEALTH, Route.MODELS)
+        return self in (Route.HEALTH, Route.MODELS, Route.STATS)
 
 
 _CLIENT_PROTOCOL = {
@@ -41,6 +42,7 @@ _GET_ROUTES = {
     "/health": Route.HEALTH,
     "/v1/models": Route.MODELS,
     "/models": Route.MODELS,
+    "/stats": Route.STATS,
 }
 
 
