@@ -11,6 +11,8 @@ Choices where the two protocols leave room:
   `max_completion_tokens` is newer and missing from many compatible servers.
 - Text-only content becomes a plain string (blocks joined by a blank line), which every
   compatible server accepts; content parts are used only when an image or PDF needs them.
+- A `role:"system"` message with no text (Claude Code sends one to carry a mid-conversation
+  `output_config`) is not sent, like an empty `system`.
 - Tool results become `role:"tool"` messages placed right after the assistant message that
   asked for them, so the OpenAI rule "tool messages directly follow their tool_calls" holds
   even when a `role:"system"` message sits in between. A tool result must answer a
@@ -205,8 +207,16 @@ class _Conversation:
             elif role == "assistant":
                 self._assistant(content, f"{path}.content")
             else:
-                self.out.append({"role": "system", "content": _system_text(content, f"{path}.content")})
+                self._system(content, f"{path}.content")
         return self.out
+
+    def _system(self, content: object, path: str) -> None:
+        # Claude Code sends `{"role":"system","content":[],"output_config":{...}}` to change
+        # the effort mid-conversation: an empty system message some servers refuse, and
+        # which says nothing to any of them.
+        text = _system_text(content, path)
+        if text:
+            self.out.append({"role": "system", "content": text})
 
     def _user(self, content: object, path: str) -> None:
         if isinstance(content, str):

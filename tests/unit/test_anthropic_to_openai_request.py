@@ -93,6 +93,17 @@ def test_system_role_message_stays_in_place():
     ]
 
 
+def test_system_role_message_without_text_is_not_sent():
+    # Claude Code 2.1.330 (--bare) ends its messages with this, to carry the effort.
+    result = messages_of(
+        {"role": "user", "content": "a"},
+        {"role": "system", "content": [], "output_config": {"effort": "medium"}},
+        {"role": "system", "content": ""},
+        {"role": "system", "content": [{"type": "text", "text": ""}]},
+    )
+    assert result == [{"role": "user", "content": "a"}]
+
+
 def test_user_text_blocks_become_one_string():
     content = [{"type": "text", "text": "first"}, {"type": "text", "text": "second", "cache_control": {"type": "ephemeral"}}]
     assert messages_of({"role": "user", "content": content}) == [{"role": "user", "content": "first\n\nsecond"}]
