@@ -90,3 +90,36 @@ def openai_to_anthropic_proxy(start_proxy, relay: RecordingRelay) -> Mitmdump:
 def anthropic_to_openai_proxy(start_proxy, relay: RecordingRelay) -> Mitmdump:
     """Anthropic clients in front; aimock answering as an OpenAI upstream behind the relay."""
     return start_proxy(relay.url, upstream_protocol="openai")
+
+
+@pytest.fixture
+def new_proxy(log_dir: Path) -> Iterator:
+    """Starts proxies that live for one test only: for tests that need fresh state (key pools)."""
+    started: list[Mitmdump] = []
+
+    def start(upstream: str, **options: str) -> Mitmdump:
+        proxy = Mitmdump(upstream, log_dir, {k: str(v) for k, v in options.items()})
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+GOOD_UPSTREAM_KEYS = ("sk-ant-good-key-00000002", "sk-ant-good-key-00000003")
+
+
+@pytest.fixture(scope="session")
+def keyed_aimock(log_dir: Path) -> Iterator[Aimock]:
+    """aimock that accepts only GOOD_UPSTREAM_KEYS: any other key gets a 401."""
+    peer = Aimock(AIMOCK_FIXTURES, log_dir, api_keys=",".join(GOOD_UPSTREAM_KEYS))
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def keyed_relay(keyed_aimock: Aimock) -> Iterator[RecordingRelay]:
+    recorder = RecordingRelay(keyed_aimock.port)
+    yield recorder
+    recorder.stop()

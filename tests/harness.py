@@ -76,7 +76,8 @@ class Process:
         )
 
     def log_text(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def wait_until(self, ready: Callable[[], bool], timeout: float = READY_TIMEOUT) -> None:
@@ -120,6 +121,8 @@ class Aimock:
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         env = clean_env(AIMOCK_API_KEYS=api_keys) if api_keys else clean_env()
+        # With API keys on, only /health stays public, and the journal needs one of the keys.
+        self._journal_headers = {"x-api-key": api_keys.split(",")[0]} if api_keys else {}
         self.process = Process(
             "aimock",
             ["node", str(AIMOCK_CLI), "-h", LOOPBACK, "-p", str(self.port), "-f", str(fixtures),
@@ -127,10 +130,10 @@ class Aimock:
             log_dir / f"aimock-{self.port}.log",
             env=env,
         )
-        self.process.wait_until(status_is_200(self.port, "/__aimock/health"))
+        self.process.wait_until(status_is_200(self.port, "/health" if api_keys else "/__aimock/health"))
 
     def journal(self) -> list[dict]:
-        status, body, _ = http_get(LOOPBACK, self.port, "/__aimock/journal")
+        status, body, _ = http_get(LOOPBACK, self.port, "/__aimock/journal", self._journal_headers)
         assert status == 200, body
         return json.loads(body)
 
