@@ -53,6 +53,10 @@ class RecordingRelay:
                 for name, value in answer.getheaders():
                     if name.lower() not in _NOT_RELAYED:
                         self.send_header(name, value)
+                if self.command == "HEAD" or answer.status in (204, 304):
+                    self.end_headers()  # these answers have no body, so no chunked framing either
+                    upstream.close()
+                    return
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
                 while piece := answer.read1(65536):
