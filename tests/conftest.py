@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from harness import ROOT, Aimock, LlamaServer, Mitmdump
+from harness import GOOD_UPSTREAM_KEYS, ROOT, Aimock, LlamaServer, Mitmdump
 from recording_relay import RecordingRelay
 
 AIMOCK_FIXTURES = ROOT / "tests" / "fixtures" / "aimock"
@@ -106,8 +106,6 @@ def new_proxy(log_dir: Path) -> Iterator:
     for proxy in started:
         proxy.stop()
 
-
-GOOD_UPSTREAM_KEYS = ("sk-ant-good-key-00000002", "sk-ant-good-key-00000003")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ READY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.05
 
 LOOPBACK = "127.0.0.1"
+# The only keys the keyed aimock accepts (tests/conftest.py: keyed_aimock).
+GOOD_UPSTREAM_KEYS = ("sk-ant-good-key-00000002", "sk-ant-good-key-00000003")
 
 
 def free_port() -> int:

@@ -12,8 +12,7 @@ import anthropic
 import openai
 import pytest
 
-from conftest import GOOD_UPSTREAM_KEYS
-from harness import LOOPBACK, http_get
+from harness import GOOD_UPSTREAM_KEYS, LOOPBACK, http_get
 
 BAD_KEY = "sk-ant-bad-key-000000001"
 ROTATING = ("sk-ant-rot-key-0000000a", "sk-ant-rot-key-0000000b", "sk-ant-rot-key-0000000c")
