@@ -7,6 +7,7 @@ The order matters: each hook runs through the addons top to bottom.
 
 from anyrouter_addons.access_log import AccessLog
 from anyrouter_addons.body_defaults import BodyDefaults
+from anyrouter_addons.credential_vault import CredentialVault
 from anyrouter_addons.flow_state import RequestBodyWriter
 from anyrouter_addons.header_hygiene import HeaderHygiene
 from anyrouter_addons.key_rotation import KeyRotation
@@ -18,7 +19,8 @@ from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 
-keys = KeyRotation()
+vault = CredentialVault()
+keys = KeyRotation(vault)
 
 addons = [
     Routing(),  # classify the route first: everything below depends on it
@@ -32,5 +34,6 @@ addons = [
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
     Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
-    AccessLog(),  # last, to log the final status
+    AccessLog(),  # to log the final status
+    vault,  # last: hides keys after every other addon, before mitmweb shows or -w saves a flow
 ]

@@ -97,8 +97,8 @@ def new_proxy(log_dir: Path) -> Iterator:
     """Starts proxies that live for one test only: for tests that need fresh state (key pools)."""
     started: list[Mitmdump] = []
 
-    def start(upstream: str, **options: str) -> Mitmdump:
-        proxy = Mitmdump(upstream, log_dir, {k: str(v) for k, v in options.items()})
+    def start(upstream: str, extra_args: list[str] | None = None, **options: str) -> Mitmdump:
+        proxy = Mitmdump(upstream, log_dir, {k: str(v) for k, v in options.items()}, extra_args)
         started.append(proxy)
         return proxy
 

@@ -1,4 +1,5 @@
-"""One info line per request: route, model, key fingerprint, status, duration."""
+"""One info line per request (route, model, key fingerprint, retries, status, duration), and
+the same facts as the flow's comment in mitmweb, with failed flows marked."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from .flow_state import state
 
 log = logging.getLogger("anyrouter")
 
+FAILED_MARK = ":warning:"
+
 
 def describe_route(info: dict) -> str:
-    client, upstream = info.get("client_protocol"), info.get("upstream_protocol")
-    if client and upstream and client != upstream:
-        return f"{client}→{upstream}"
-    return info.get("route", "passthrough")
+    return info.get("translation") or info.get("route", "passthrough")
 
 
 def duration_s(flow: http.HTTPFlow) -> float | None:
@@ -39,9 +39,28 @@ def access_line(flow: http.HTTPFlow) -> str:
     )
 
 
+def flow_comment(info: dict) -> str:
+    parts = [describe_route(info), info.get("model", "-"), f"key {info.get('key', '-')}"]
+    retries = info.get("retries", 0)
+    parts.append(f"{retries} {'retry' if retries == 1 else 'retries'}")
+    if info.get("upstream_error"):
+        parts.append(f"upstream error: {info['upstream_error']}")
+    return " · ".join(parts)
+
+
 class AccessLog:
     def response(self, flow: http.HTTPFlow) -> None:
-        log.info(access_line(flow))
+        self.report(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
+        self.report(flow)
+
+    def report(self, flow: http.HTTPFlow) -> None:
         log.info(access_line(flow))
+        info = state(flow)
+        if info.get("local"):
+            return
+        flow.comment = flow_comment(info)
+        failed = flow.response is None or flow.response.status_code >= 400
+        if failed:
+            flow.marked = FAILED_MARK

@@ -16,9 +16,10 @@ from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.errors import ProxyError, parse_upstream_error
 from anyrouter_core.key_pool import Cooldowns, KeyPool, KeyPools, should_retry
-from anyrouter_core.keys import client_credential, credential_header, parse_key_list, token_allowed
+from anyrouter_core.keys import credential_header, parse_key_list, token_allowed
 
 from . import upstream_client
+from .credential_vault import CredentialVault
 from .flow_state import route_of, state
 from .responses import answer_locally, error_response
 
@@ -58,7 +59,8 @@ class _Attempts:
 
 
 class KeyRotation:
-    def __init__(self) -> None:
+    def __init__(self, vault: CredentialVault) -> None:
+        self.vault = vault
         self.pools = KeyPools()
         self.tokens: list[str] = []
         self._attempts: weakref.WeakKeyDictionary[http.HTTPFlow, _Attempts] = weakref.WeakKeyDictionary()
@@ -110,10 +112,7 @@ class KeyRotation:
 
     def token_presented(self, flow: http.HTTPFlow) -> bool:
         """True when no access tokens are configured, or the request carries one of them."""
-        if not self.tokens:
-            return True
-        headers = flow.request.headers
-        return token_allowed(client_credential(headers.get("authorization"), headers.get("x-api-key")), self.tokens)
+        return not self.tokens or token_allowed(self.vault.presented(flow), self.tokens)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or route_of(flow).is_local:
@@ -122,14 +121,17 @@ class KeyRotation:
             error = ProxyError(401, "a valid access token is required (x-api-key or Authorization: Bearer)")
             answer_locally(flow, error_response(protocol_for(flow), error))
             return
-        headers = flow.request.headers
-        presented = client_credential(headers.get("authorization"), headers.get("x-api-key"))
-        pool = self.pools.server_pool or self.client_pool(flow, presented)
+        pool = self.pools.server_pool or self.client_pool(flow, self.vault.presented(flow))
         if pool is None:
             return
         key = pool.choose(time.time())
         self._attempts[flow] = _Attempts(pool, key)
-        self.place_key(flow.request.headers, key)
+        headers = flow.request.headers
+        headers.pop("authorization", None)
+        headers.pop("x-api-key", None)
+        # Exactly one key, in one header: never the other protocol's form beside it.
+        name, value = credential_header(ctx.options.upstream_protocol, key)
+        self.vault.send_key(flow, name, value, key)
         state(flow).update(key=pool.label(key), retries=0)
 
     def client_pool(self, flow: http.HTTPFlow, presented: str | None) -> KeyPool | None:
@@ -140,14 +142,6 @@ class KeyRotation:
         except ValueError as exc:
             answer_locally(flow, error_response(protocol_for(flow), ProxyError(401, f"unusable API key: {exc}")))
             return None
-
-    @staticmethod
-    def place_key(headers: http.Headers, key: str) -> None:
-        # Exactly one key, in one header: never the other protocol's form beside it.
-        headers.pop("authorization", None)
-        headers.pop("x-api-key", None)
-        name, value = credential_header(ctx.options.upstream_protocol, key)
-        headers[name] = value
 
     async def response(self, flow: http.HTTPFlow) -> None:
         attempts = self._attempts.get(flow)
@@ -175,7 +169,8 @@ class KeyRotation:
 
     async def retry_with(self, flow: http.HTTPFlow, attempts: _Attempts, key: str) -> None:
         request = flow.request.copy()
-        self.place_key(request.headers, key)
+        name, value = credential_header(ctx.options.upstream_protocol, key)
+        request.headers[name] = value  # on the copy only: the flow keeps showing fingerprints
         info = state(flow)
         info.update(key=attempts.pool.label(key), retries=len(attempts.tried) - 1)
         try:

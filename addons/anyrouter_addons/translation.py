@@ -94,6 +94,8 @@ class Translation:
             flow.request.path = direction.upstream_path(flow.request.path)
             adapt_headers(flow.request.headers, direction)
             info["translation"] = f"{direction.client}→{direction.upstream}"
+            # Saved flows show both sides: the upstream's request, and what the client sent.
+            info["client_request"] = flow.request.get_text(strict=False)
 
     def upstream_body(self, direction: Direction, body: dict, facts: ClientRequest) -> dict:
         upstream_body = body

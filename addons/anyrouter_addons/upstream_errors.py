@@ -30,10 +30,9 @@ class UpstreamErrors:
         if client is None or response is None or response.status_code < 400 or info.get("local"):
             return
         content = response.get_content(strict=False) or b""
-        translated = client != info.get("upstream_protocol")
-        if not translated and already_in_shape(client, content):
-            return
         error = parse_upstream_error(response.status_code, response.headers.get("content-type", ""), content)
-        status, body = render_error(client, error)
-        replace_json_body(response, status, body)
         info["upstream_error"] = error.message
+        translated = client != info.get("upstream_protocol")
+        if translated or not already_in_shape(client, content):
+            status, body = render_error(client, error)
+            replace_json_body(response, status, body)

@@ -97,3 +97,14 @@ def token_allowed(presented: str | None, tokens: Iterable[str]) -> bool:
 def _digest(secret: str) -> bytes:
     # Header values can carry undecodable bytes as lone surrogates: compare them, never raise.
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+def redact_credential(value: str) -> str:
+    """A credential header's value with every key in it replaced by its fingerprint.
+
+    `Bearer k1,k2` → `Bearer sk-…0001,sk-…0002`: the scheme and the list stay readable.
+    """
+    scheme, space, rest = value.strip().partition(" ")
+    if space and scheme.lower() in ("bearer", "basic", "token"):
+        return f"{scheme} {redact_credential(rest)}"
+    return ",".join(fingerprint(part) for part in value.split(",") if part.strip()) or "-"

@@ -17,7 +17,7 @@ def flow_with(headers: dict, path: str = "/v1/messages", method: str = "POST") -
     request = tutils.treq(
         method=method.encode(), path=path.encode(), host="upstream.test", port=443, scheme=b"https",
         headers=http.Headers([(k.encode(), v.encode()) for k, v in headers.items()]),
-        content=b'{"model":"m","max_tokens":5,"messages":[]}',
+        content=b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
     )
     return tflow.tflow(req=request)
 
