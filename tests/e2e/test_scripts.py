@@ -1,24 +1,55 @@
-"""README command 1, `scripts/serve`, really starts a proxy that answers."""
+"""README command 1, `scripts/serve`, really starts a proxy that answers and saves flows."""
 
 import json
+
+import anthropic
+from mitmproxy import io
 
 from harness import LOOPBACK, ROOT, Process, clean_env, free_port, http_get, status_is_200
 
 
+def serve(log_dir, upstream: str, port: int, *args: str, **env: str) -> Process:
+    process = Process(
+        "scripts/serve",
+        [str(ROOT / "scripts" / "serve"), upstream, *args],
+        log_dir / f"serve-{port}.log",
+        env=clean_env(ANYROUTER_PORT=str(port), **env),
+    )
+    process.wait_until(status_is_200(port, "/health"))
+    return process
+
+
 def test_serve_starts_the_proxy_in_front_of_the_given_upstream(aimock, log_dir):
     port = free_port()
-    serve = Process(
-        "scripts/serve",
-        [str(ROOT / "scripts" / "serve"), aimock.url, "--set", "upstream_protocol=openai"],
-        log_dir / "serve.log",
-        env=clean_env(ANYROUTER_PORT=str(port)),
-    )
+    process = serve(log_dir, aimock.url, port, "--set", "upstream_protocol=openai", ANYROUTER_SAVE_FLOWS="0")
     try:
-        serve.wait_until(status_is_200(port, "/health"))
         status, body, _ = http_get(LOOPBACK, port, "/health")
         health = json.loads(body)
         assert health["upstream"] == aimock.url
         assert health["upstream_protocol"] == "openai"
         assert health["status"] == "ok"
     finally:
-        serve.stop()
+        process.stop()
+    assert "saving flows" not in process.log_text()
+
+
+def test_serve_saves_flows_with_keys_redacted_by_default(aimock, log_dir):
+    port = free_port()
+    process = serve(log_dir, aimock.url, port)
+    key = "sk-ant-serve-saved-key-00042"
+    try:
+        anthropic.Anthropic(base_url=f"http://{LOOPBACK}:{port}", api_key=key, max_retries=0).messages.create(
+            model="claude-sonnet-4-6", max_tokens=20, messages=[{"role": "user", "content": "pass-through hello serve"}]
+        )
+    finally:
+        process.stop()
+    line = next(l for l in process.log_text().splitlines() if "saving flows to" in l)
+    saved = line.split("saving flows to ", 1)[1].split(" (open with", 1)[0]
+    try:
+        raw = open(saved, "rb").read()
+        assert key.encode() not in raw
+        with open(saved, "rb") as file:
+            flows = [f for f in io.FlowReader(file).stream() if f.request.path == "/v1/messages"]
+        assert [f.request.headers["x-api-key"] for f in flows] == ["sk-…0042"]
+    finally:
+        (ROOT / "flows" / saved.rsplit("/", 1)[1]).unlink()
