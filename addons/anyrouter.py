@@ -18,6 +18,7 @@ from anyrouter_addons.streaming import SSEPassthrough
 from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
+from anyrouter_addons.upstream_failures import UpstreamFailures
 
 vault = CredentialVault()
 keys = KeyRotation(vault)
@@ -33,6 +34,7 @@ addons = [
     SSEPassthrough(),
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
+    UpstreamFailures(),  # unreachable or broken-off upstream: an error in the client's protocol
     Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
     AccessLog(),  # to log the final status
     vault,  # last: hides keys after every other addon, before mitmweb shows or -w saves a flow

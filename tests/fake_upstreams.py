@@ -62,3 +62,45 @@ class GatedEventStream:
         self.gate.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class BreaksOffMidStream:
+    """Sends the start of an event stream, then closes the connection without ending the body.
+
+    A real upstream does this when it crashes or a gateway drops the connection; aimock's
+    disconnect injection closes before any byte, so it cannot show what a client gets when
+    the stream was already under way.
+    """
+
+    def __init__(self, first: bytes, content_type: str = "text/event-stream"):
+        self.first, self.content_type = first, content_type
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(200)
+                self.send_header("content-type", upstream.content_type)
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(upstream.first), upstream.first))
+                self.wfile.flush()
+                self.close_connection = True  # no terminating chunk: the body is cut
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> BreaksOffMidStream:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

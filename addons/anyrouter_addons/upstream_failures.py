@@ -1,0 +1,98 @@
+"""How a client hears that the upstream failed: in its own protocol, never HTML, never a cut.
+
+When the upstream cannot be reached, or breaks off in the middle of a stream, mitmproxy
+answers the client itself, without asking any addon: an HTML 502 page, or a connection closed
+in the middle of a body (and a response set in the `error` hook is ignored). So this addon
+prepares, in the `error` hook, what the client should get instead, and a small wrapper around
+mitmproxy's HTTP/1 server (`Http1Server.send`, mitmproxy 12.2) sends it in place of the page
+or the cut:
+- nothing sent yet: a JSON error in the client's protocol (502, or 504 for a timeout);
+- a stream under way: its last events (a translated stream's own ending, which reports the
+  truncation; for a passed-through stream an error event in the client's protocol), then the
+  end of the chunked body.
+Clients speaking HTTP/2 to the proxy keep mitmproxy's own behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import weakref
+from dataclasses import dataclass
+
+from mitmproxy import http
+from mitmproxy.connection import ConnectionState
+from mitmproxy.net.http import http1
+from mitmproxy.proxy import commands
+from mitmproxy.proxy.layers.http import ResponseProtocolError
+from mitmproxy.proxy.layers.http import _http1
+
+from anyrouter_core.errors import ANTHROPIC, ProxyError, render_error
+from anyrouter_core.sse import encode_event
+
+from .flow_state import state
+from .key_rotation import protocol_for
+
+log = logging.getLogger("anyrouter")
+
+
+@dataclass(slots=True)
+class _Ending:
+    whole_response: bytes  # when nothing has been sent to the client yet
+    last_events: bytes  # when a stream is under way
+
+
+_endings: weakref.WeakKeyDictionary[http.Request, _Ending] = weakref.WeakKeyDictionary()
+_original_send = _http1.Http1Server.send
+
+
+def _send_with_ending(self, event):
+    ending = _endings.pop(self.request, None) if isinstance(event, ResponseProtocolError) and self.request else None
+    if ending is None or not (self.conn.state & ConnectionState.CAN_WRITE):
+        yield from _original_send(self, event)
+        return
+    if self.response is None:
+        yield commands.SendData(self.conn, ending.whole_response)
+    elif "chunked" in self.response.headers.get("transfer-encoding", "").lower():
+        body = ending.last_events
+        yield commands.SendData(self.conn, (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n")
+    yield commands.CloseConnection(self.conn)
+
+
+def failure_status(message: str) -> int:
+    return 504 if "timeout" in message.lower() or "timed out" in message.lower() else 502
+
+
+def error_event(protocol: str, error: ProxyError) -> bytes:
+    _, body = render_error(protocol, error)
+    data = json.dumps(body, ensure_ascii=False)
+    return encode_event(data, "error") if protocol == ANTHROPIC else encode_event(data)
+
+
+class UpstreamFailures:
+    def load(self, loader) -> None:
+        _http1.Http1Server.send = _send_with_ending
+
+    def done(self) -> None:
+        _http1.Http1Server.send = _original_send
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if flow.error is None or state(flow).get("local"):
+            return
+        protocol = protocol_for(flow)
+        message = flow.error.msg
+        error = ProxyError(failure_status(message), f"anyrouter: the upstream failed: {message}")
+        status, body = render_error(protocol, error)
+        whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), {"content-type": "application/json"})
+        _endings[flow.request] = _Ending(http1.assemble_response(whole), self.last_events(flow, protocol, error))
+
+    @staticmethod
+    def last_events(flow: http.HTTPFlow, protocol: str, error: ProxyError) -> bytes:
+        response = flow.response
+        if response is None or not response.stream:
+            return b""
+        if callable(response.stream):
+            # A translator's own ending: it reports a stream that stopped before its end.
+            ending = response.stream(b"")
+            return b"".join(ending) if isinstance(ending, list) else ending
+        return error_event(protocol, error)
