@@ -386,12 +386,6 @@ def test_upstream_503_on_a_stream_becomes_anthropic_overloaded(anthropic_to_open
     assert upstream(relay, "a2o unavailable").body["stream"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="addon layer: when the upstream cannot be reached (or closes before answering), "
-    "mitmproxy's own HTML 502 page reaches the Anthropic client (DESIGN §3, §2 Errors)",
-)
 def test_unreachable_upstream_gives_an_anthropic_error(start_proxy):
     proxy = start_proxy(f"http://{LOOPBACK}:{free_port()}", upstream_protocol="openai")
     with pytest.raises(anthropic.APIStatusError) as caught:
