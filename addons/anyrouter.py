@@ -19,6 +19,7 @@ from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
+from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 
 vault = CredentialVault()
 keys = KeyRotation(vault)
@@ -32,6 +33,7 @@ addons = [
     Translation(),  # installs its stream translator before SSEPassthrough looks
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
+    UpstreamTimeouts(),  # after every addon that answers locally or installs a stream
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
     UpstreamFailures(),  # unreachable or broken-off upstream: an error in the client's protocol

@@ -104,3 +104,69 @@ class BreaksOffMidStream:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class NeverAnswers:
+    """Accepts the connection and reads the request, then says nothing until the test ends.
+
+    Models an upstream that hangs; no real peer can be told to hang on demand.
+    """
+
+    def __init__(self):
+        self.release = threading.Event()
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                upstream.release.wait(GATE_TIMEOUT)
+                self.close_connection = True
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> NeverAnswers:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class NeverAccepts:
+    """A loopback port whose accept queue is full, so a new connection attempt just waits.
+
+    This is how a connect timeout looks from here (Linux drops the SYN while the queue is
+    full); only loopback addresses may be used, so no unroutable address can stand in.
+    """
+
+    def __init__(self):
+        import socket
+
+        self.listener = socket.socket()
+        self.listener.bind((LOOPBACK, 0))
+        self.listener.listen(0)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.fillers = []
+        for _ in range(3):  # fill the queue; these connects complete or wait, never block us
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((LOOPBACK, self.port))
+            self.fillers.append(filler)
+
+    def __enter__(self) -> NeverAccepts:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sock in (*self.fillers, self.listener):
+            sock.close()

@@ -113,7 +113,8 @@ class Process:
 
 
 def status_is_200(port: int, path: str) -> Callable[[], bool]:
-    return lambda: http_get(LOOPBACK, port, path, timeout=2)[0] == 200
+    # /health may take its upstream probe time (2 s) to answer when the upstream hangs
+    return lambda: http_get(LOOPBACK, port, path, timeout=5)[0] == 200
 
 
 class Aimock:

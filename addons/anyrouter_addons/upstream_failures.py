@@ -6,7 +6,7 @@ in the middle of a body (and a response set in the `error` hook is ignored). So 
 prepares, in the `error` hook, what the client should get instead, and a small wrapper around
 mitmproxy's HTTP/1 server (`Http1Server.send`, mitmproxy 12.2) sends it in place of the page
 or the cut:
-- nothing sent yet: a JSON error in the client's protocol (502, or 504 for a timeout);
+- nothing sent yet: a JSON error in the client's protocol (502, or 504 after `upstream_timeout`);
 - a stream under way: its last events (a translated stream's own ending, which reports the
   truncation; for a passed-through stream an error event in the client's protocol), then the
   end of the chunked body.
@@ -59,10 +59,6 @@ def _send_with_ending(self, event):
     yield commands.CloseConnection(self.conn)
 
 
-def failure_status(message: str) -> int:
-    return 504 if "timeout" in message.lower() or "timed out" in message.lower() else 502
-
-
 def error_event(protocol: str, error: ProxyError) -> bytes:
     _, body = render_error(protocol, error)
     data = json.dumps(body, ensure_ascii=False)
@@ -80,8 +76,11 @@ class UpstreamFailures:
         if flow.error is None or state(flow).get("local"):
             return
         protocol = protocol_for(flow)
-        message = flow.error.msg
-        error = ProxyError(failure_status(message), f"anyrouter: the upstream failed: {message}")
+        timed_out = state(flow).get("timed_out")
+        if timed_out:
+            error = ProxyError(504, f"anyrouter: {timed_out}", "timeout_error")
+        else:
+            error = ProxyError(502, f"anyrouter: the upstream failed: {flow.error.msg}")
         status, body = render_error(protocol, error)
         whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), {"content-type": "application/json"})
         _endings[flow.request] = _Ending(http1.assemble_response(whole), self.last_events(flow, protocol, error))
@@ -91,7 +90,7 @@ class UpstreamFailures:
         response = flow.response
         if response is None or not response.stream:
             return b""
-        if callable(response.stream):
+        if state(flow).get("translation") and callable(response.stream):
             # A translator's own ending: it reports a stream that stopped before its end.
             ending = response.stream(b"")
             return b"".join(ending) if isinstance(ending, list) else ending

@@ -1,0 +1,115 @@
+"""No request waits on a silent upstream longer than `upstream_timeout`.
+
+mitmproxy itself waits as long as the upstream keeps the connection open (or keeps trying to
+open it). Here a watchdog per flow closes the upstream connection, or cancels the attempt to
+open it, when nothing happens for too long: no connection, no answer, or no next piece of a
+stream. mitmproxy then reports the failure, which `UpstreamFailures` turns into an error the
+client understands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy import server_hooks
+
+from .flow_state import state
+
+log = logging.getLogger("anyrouter")
+
+
+class UpstreamTimeouts:
+    def __init__(self) -> None:
+        self._last_activity: weakref.WeakKeyDictionary[http.HTTPFlow, float] = weakref.WeakKeyDictionary()
+        self._connecting: dict[str, asyncio.Task] = {}
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "upstream_timeout",
+            int,
+            120,
+            "Seconds to wait for the upstream: to connect, for its answer, and between two "
+            "pieces of a stream. 0 waits forever.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "upstream_timeout" in updated and ctx.options.upstream_timeout < 0:
+            raise exceptions.OptionsError(
+                f"upstream_timeout must be 0 (no limit) or a number of seconds, not {ctx.options.upstream_timeout}"
+            )
+
+    @property
+    def limit(self) -> int:
+        return ctx.options.upstream_timeout
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        # This hook runs inside the task that opens the connection; cancelling that task is
+        # the only way to end an attempt that hangs. The flow's `server_conn` is not the
+        # connection being opened, so attempts are found by their client connection.
+        task = asyncio.current_task()
+        if task is not None:
+            self._connecting[data.client.id] = task
+
+    def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
+        self._connecting.pop(data.client.id, None)
+
+    def server_connect_error(self, data: server_hooks.ServerConnectionHookData) -> None:
+        self._connecting.pop(data.client.id, None)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is None and self.limit:
+            self._last_activity[flow] = time.monotonic()
+            asyncio.get_running_loop().create_task(self._watch(flow))
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        response = flow.response
+        assert response
+        if flow not in self._last_activity:
+            return
+        self._last_activity[flow] = time.monotonic()
+        if response.stream:
+            response.stream = self._noting_activity(flow, response.stream)
+
+    def _noting_activity(self, flow: http.HTTPFlow, inner):
+        def stream(piece: bytes):
+            self._last_activity[flow] = time.monotonic()
+            if callable(inner):
+                return inner(piece)
+            return piece
+
+        return stream
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._last_activity.pop(flow, None)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._last_activity.pop(flow, None)
+
+    async def _watch(self, flow: http.HTTPFlow) -> None:
+        while (last := self._last_activity.get(flow)) is not None:
+            left = last + self.limit - time.monotonic()
+            if left > 0:
+                await asyncio.sleep(left)
+                continue
+            self._last_activity.pop(flow, None)
+            connected = flow.client_conn.id not in self._connecting
+            state(flow)["timed_out"] = (
+                f"no answer from the upstream for {self.limit} s"
+                if connected
+                else f"could not connect to the upstream within {self.limit} s"
+            )
+            log.info("closing the upstream connection of %s: silent for %s s", flow.request.path, self.limit)
+            self._close_upstream(flow)
+
+    def _close_upstream(self, flow: http.HTTPFlow) -> None:
+        connecting = self._connecting.pop(flow.client_conn.id, None)
+        if connecting is not None:
+            connecting.cancel()
+            return
+        handler = ctx.master.addons.get("proxyserver").connections.get(flow.client_conn.id)
+        if handler is not None and flow.server_conn in handler.transports:
+            handler.close_connection(flow.server_conn)
