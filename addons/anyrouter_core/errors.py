@@ -114,11 +114,6 @@ def _openai_type(kind: str | None, status: int) -> str:
     return error_type_for(OPENAI, status)
 
 
-def error_body_bytes(protocol: str, error: ProxyError) -> tuple[int, bytes]:
-    status, body = render_error(protocol, error)
-    return status, json.dumps(body, ensure_ascii=False).encode()
-
-
 def parse_upstream_error(status: int, content_type: str, body: bytes) -> ProxyError:
     """Read whatever error an upstream returned into a `ProxyError` that keeps its meaning."""
     text = body.decode("utf-8", errors="replace").strip()
