@@ -10,10 +10,13 @@ from anyrouter_addons.body_defaults import BodyDefaults
 from anyrouter_addons.credential_vault import CredentialVault
 from anyrouter_addons.flow_state import RequestBodyWriter
 from anyrouter_addons.header_hygiene import HeaderHygiene
+from anyrouter_addons.header_rules import HeaderRules
 from anyrouter_addons.key_rotation import KeyRotation
 from anyrouter_addons.local_endpoints import LocalEndpoints
+from anyrouter_addons.model_map import ModelMap
 from anyrouter_addons.routing import Routing
 from anyrouter_addons.stats import Stats
+from anyrouter_addons.system_prompt import SystemPrompt
 from anyrouter_addons.streaming import SSEPassthrough
 from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
@@ -31,6 +34,9 @@ addons = [
     keys,  # its response hook retries failed attempts before anything below reads the answer
     BodyDefaults(),
     Translation(),  # installs its stream translator before SSEPassthrough looks
+    SystemPrompt(),  # after Translation: edits the body the upstream receives
+    ModelMap(),  # after Translation, before SSEPassthrough: renames the model both ways
+    HeaderRules(),  # after Translation: rules see the headers the upstream receives
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
     UpstreamTimeouts(),  # after every addon that answers locally or installs a stream

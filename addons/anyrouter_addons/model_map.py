@@ -1,0 +1,100 @@
+"""Model names mapped on the way up (`model_map`), and the client's own name on the way back.
+
+Runs after translation, so the upstream body's `model` is the client's name and is replaced
+by the mapped one. Translated flows answer with the client's name already; for flows passed
+through in the same protocol the answer is rewritten here: a JSON body whole, an event stream
+event by event (`anyrouter_core.model_map.ModelRenameStream`), never buffered. Placed before
+`SSEPassthrough`, which streams only what no one else has claimed.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+
+from mitmproxy import ctx, exceptions, http
+
+from anyrouter_core.model_map import ModelRenameStream, parse_model_map, rename_model_in_body
+from anyrouter_core.routes import Route
+
+from .flow_state import mark_request_json_changed, request_json, route_of, state
+from .responses import replace_json_body
+from .streaming import is_event_stream, is_successful_event_stream, prepare_for_new_body, translating_stream
+
+_MAPPED_ROUTES = (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES, Route.ANTHROPIC_COUNT_TOKENS)
+
+
+class _Renamed:
+    __slots__ = ("protocol", "client_model")
+
+    def __init__(self, protocol: str, client_model: str) -> None:
+        self.protocol = protocol
+        self.client_model = client_model
+
+
+class ModelMap:
+    def __init__(self) -> None:
+        self.mapping: dict[str, str] = {}
+        # Pass-through flows whose answer must carry the client's model name again.
+        self._renamed: weakref.WeakKeyDictionary[http.HTTPFlow, _Renamed] = weakref.WeakKeyDictionary()
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "model_map",
+            str,
+            "",
+            "Model names to replace before the request goes upstream: client-name=upstream-name "
+            "pairs, comma-separated. Clients see their own name in the answer.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "model_map" in updated:
+            try:
+                self.mapping = parse_model_map(ctx.options.model_map)
+            except ValueError as exc:
+                raise exceptions.OptionsError(f"model_map: {exc}") from None
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or not self.mapping or route_of(flow) not in _MAPPED_ROUTES:
+            return
+        body = request_json(flow)
+        if not isinstance(body, dict):
+            return
+        client_model = body.get("model")
+        if not isinstance(client_model, str) or client_model not in self.mapping:
+            return
+        body["model"] = self.mapping[client_model]
+        mark_request_json_changed(flow)
+        info = state(flow)
+        info["upstream_model"] = body["model"]
+        if not info.get("translation"):
+            protocol = info.get("upstream_protocol") or ctx.options.upstream_protocol
+            self._renamed[flow] = _Renamed(protocol, client_model)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        renamed = self._renamed.get(flow)
+        response = flow.response
+        if renamed is None or response is None or response.stream:
+            return
+        if is_successful_event_stream(response):
+            prepare_for_new_body(response)
+            response.stream = translating_stream(ModelRenameStream(renamed.protocol, renamed.client_model))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        renamed = self._renamed.get(flow)
+        response = flow.response
+        if renamed is None or response is None or response.stream or response.status_code >= 400:
+            return
+        content = response.get_content(strict=False) or b""
+        if is_event_stream(response):
+            # A whole event stream: a retry's answer, or a stream built from a finished answer.
+            rename = ModelRenameStream(renamed.protocol, renamed.client_model)
+            response.headers.pop("content-encoding", None)
+            response.content = rename.feed(content) + rename.end()
+            return
+        try:
+            body = json.loads(content)
+        except ValueError:
+            return
+        if isinstance(body, dict) and rename_model_in_body(body, renamed.client_model):
+            replace_json_body(response, response.status_code, body)

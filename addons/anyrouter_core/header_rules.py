@@ -1,0 +1,361 @@
+"""Header rules: set, add and remove request headers on the way to the upstream (sans-IO).
+
+The rules live in a JSON or YAML file (the addon reads it; this module only parses text and
+applies rules to a list of header pairs). Two forms are accepted.
+
+**Flat** — one mapping, every entry sets a header (the header-override file of the tool this
+project replaces)::
+
+    {"User-Agent": "my-tool/1.0", "X-Team": "research", "__note": "comments start with __"}
+
+**Structured** — a top-level `rules` list; each rule may say where it applies and what it
+does::
+
+    __about: keys starting with __ are comments, at any level
+    rules:
+      - set: {User-Agent: my-tool/1.0}           # every forwarded request
+      - match: {route: openai→anthropic}          # only OpenAI clients translated to Anthropic
+        add: {anthropic-beta: prompt-caching-2024-07-31}
+      - match: {route: [passthrough], path: "^/v1/models"}
+        remove: [X-Stainless-Lang, X-Stainless-OS]
+
+- `set: {name: value}` replaces every header of that name (compared case-insensitively) by
+  one header, where the first one was, or appends it when there was none.
+- `add: {name: value}` appends one more header, keeping those already there.
+- `remove: [name, …]` (or one name as a string) deletes every header of that name.
+- Within a rule: remove, then set, then add. Rules run in file order, each seeing what the
+  previous ones left.
+- `match` (optional; no match = every forwarded request): `route` is one name or a list of
+  names, the rule applies when any of them is the flow's route (`openai-chat`,
+  `anthropic-messages`, `anthropic-count-tokens`, `passthrough`) or its translation
+  (`openai→anthropic`, `anthropic→openai`; `->` may be written for `→`). `path` is a regular
+  expression searched (`re.search`) in the path the upstream receives, after translation,
+  query string included. Both given = both must hold.
+- Keys starting with `__` are comments wherever a key can stand (top level, rules, `match`,
+  `set`, `add`); YAML files may also use `#` comments.
+- Values are strings. Anything else, numbers included, is an error asking to quote it: YAML
+  reads `1.10` as the number 1.1 and `007` as 7, and a header must not silently become
+  something other than what the file says.
+- Names are HTTP tokens and values hold no CR, LF or NUL. The credential headers
+  `authorization` and `x-api-key` belong to key handling (`upstream_keys`), hop-by-hop
+  headers are never forwarded and `content-length` / `transfer-encoding` frame the body that
+  mitmproxy writes: a rule naming any of them is an error.
+
+An error is a `HeaderRuleError` carrying the 1-based line of the file it is about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import permutations
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import PROTOCOLS
+from .hop_headers import STANDARD_HOP_BY_HOP
+from .routes import Route
+
+Pair = tuple[str, str]
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_CHARACTER = re.compile(r"[\r\n\x00]")
+
+ROUTE_NAMES = frozenset(
+    {route.value for route in Route if not route.is_local}
+    | {f"{client}→{upstream}" for client, upstream in permutations(PROTOCOLS, 2)}
+)
+
+_RULE_KEYS = ("match", "set", "add", "remove")
+_MATCH_KEYS = ("route", "path")
+
+
+class HeaderRuleError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+def forbidden_reason(name: str) -> str | None:
+    """Why a rule may not name this header, or None when it may."""
+    lower = name.lower()
+    if lower in CREDENTIAL_HEADERS:
+        return f"{name!r} is a credential header, owned by key handling: use upstream_keys"
+    if lower in STANDARD_HOP_BY_HOP:
+        return f"{name!r} is a hop-by-hop header, which is never forwarded"
+    if lower in _FRAMING_HEADERS:
+        return f"{name!r} frames the body, which mitmproxy does itself"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderRule:
+    line: int = 1
+    routes: frozenset[str] = frozenset()
+    path: re.Pattern[str] | None = None
+    set: tuple[Pair, ...] = ()
+    add: tuple[Pair, ...] = ()
+    remove: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (*(n for n, _ in self.set), *(n for n, _ in self.add), *self.remove):
+            reason = forbidden_reason(name)
+            if reason:
+                raise ValueError(reason)
+
+    def matches(self, routes: Collection[str], path: str) -> bool:
+        if self.routes and self.routes.isdisjoint(routes):
+            return False
+        return self.path is None or self.path.search(path) is not None
+
+    def apply(self, fields: Iterable[Pair]) -> list[Pair]:
+        removed = {name.lower() for name in self.remove}
+        result = [(n, v) for n, v in fields if n.lower() not in removed]
+        for name, value in self.set:
+            result = _set(result, name, value)
+        result.extend(self.add)
+        return result
+
+
+def _set(fields: list[Pair], name: str, value: str) -> list[Pair]:
+    lower = name.lower()
+    result: list[Pair] = []
+    placed = False
+    for n, v in fields:
+        if n.lower() != lower:
+            result.append((n, v))
+        elif not placed:
+            result.append((name, value))
+            placed = True
+    if not placed:
+        result.append((name, value))
+    return result
+
+
+def apply_header_rules(
+    rules: Sequence[HeaderRule], fields: Iterable[Pair], routes: Collection[str], path: str
+) -> list[Pair]:
+    """The header pairs after every rule that matches `routes` and `path`, in order."""
+    result = list(fields)
+    for rule in rules:
+        if rule.matches(routes, path):
+            result = rule.apply(result)
+    return result
+
+
+# Parsing ------------------------------------------------------------------------------------
+
+
+def parse_header_rules(text: str) -> tuple[HeaderRule, ...]:
+    """The rules in a file's text (JSON or YAML). Raises HeaderRuleError with a line number."""
+    document = _load(text)
+    if document is None:
+        return ()
+    if not isinstance(document, dict):
+        raise HeaderRuleError(
+            _own_line(document),
+            "the file must hold a mapping: header names to values, or a 'rules' list",
+        )
+    if "rules" in document:
+        for key in document:
+            if key != "rules" and not _is_comment(key):
+                raise HeaderRuleError(
+                    _key_line(document, key),
+                    f"unexpected key {key!r} beside 'rules' (a file is either a flat mapping "
+                    "of headers to set or a 'rules' list)",
+                )
+        rules = document["rules"]
+        if rules is None:
+            return ()
+        if not isinstance(rules, list):
+            raise HeaderRuleError(_value_line(document, "rules"), "'rules' must be a list of rules")
+        return tuple(_rule(rules, index) for index in range(len(rules)))
+    pairs = _header_values(document, "header")
+    return (HeaderRule(line=_own_line(document), set=pairs),) if pairs else ()
+
+
+def _load(text: str) -> object:
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "not valid JSON or YAML"
+        raise HeaderRuleError(line, f"not valid JSON or YAML: {problem}") from None
+    except YAMLError as exc:  # unmarked, e.g. a control character (ReaderError has a position)
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        raise HeaderRuleError(line, f"not valid JSON or YAML: {str(exc).splitlines()[0]}") from None
+
+
+def _is_comment(key: object) -> bool:
+    return isinstance(key, str) and key.startswith("__")
+
+
+def _own_line(node: object, default: int = 1) -> int:
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None and lc.line is not None else default
+
+
+def _key_line(mapping: object, key: object) -> int:
+    try:
+        return mapping.lc.key(key)[0] + 1  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return _own_line(mapping)
+
+
+def _value_line(mapping: object, key: object) -> int:
+    if mapping.get(key) is None:  # type: ignore[attr-defined]
+        return _key_line(mapping, key)  # a null has no place of its own: ruamel points past it
+    try:
+        return mapping.lc.value(key)[0] + 1  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return _key_line(mapping, key)
+
+
+def _item_line(sequence: object, index: int) -> int:
+    try:
+        return sequence.lc.item(index)[0] + 1  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return _own_line(sequence)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"  # YAML also reads dates and timestamps
+
+
+def _header_name(name: object, line: int) -> str:
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise HeaderRuleError(line, f"{name!r} is not a valid header name")
+    reason = forbidden_reason(name)
+    if reason:
+        raise HeaderRuleError(line, reason)
+    return name
+
+
+def _header_values(mapping: dict, what: str) -> tuple[Pair, ...]:
+    pairs: list[Pair] = []
+    seen: dict[str, str] = {}
+    for name, value in mapping.items():
+        if _is_comment(name):
+            continue
+        line = _key_line(mapping, name)
+        name = _header_name(name, line)
+        if not isinstance(value, str):
+            raise HeaderRuleError(
+                _value_line(mapping, name),
+                f"the value of {what} {name!r} is {_describe(value)}; header values are "
+                f"strings: quote it",
+            )
+        if _BAD_VALUE_CHARACTER.search(value):
+            raise HeaderRuleError(
+                _value_line(mapping, name), f"the value of {what} {name!r} contains CR, LF or NUL"
+            )
+        if name.lower() in seen:
+            raise HeaderRuleError(line, f"{name!r} is named twice (also as {seen[name.lower()]!r})")
+        seen[name.lower()] = name
+        pairs.append((name, value))
+    return tuple(pairs)
+
+
+def _rule(rules: list, index: int) -> HeaderRule:
+    node = rules[index]
+    line = _item_line(rules, index)
+    if not isinstance(node, dict):
+        raise HeaderRuleError(line, f"rule {index + 1} must be a mapping with match/set/add/remove, not {_describe(node)}")
+    for key in node:
+        if not _is_comment(key) and key not in _RULE_KEYS:
+            raise HeaderRuleError(
+                _key_line(node, key), f"unknown key {key!r} in a rule (allowed: {', '.join(_RULE_KEYS)})"
+            )
+    routes, path = _match(node)
+    set_pairs = _section_mapping(node, "set")
+    add_pairs = _section_mapping(node, "add")
+    remove = _remove(node)
+    if not (set_pairs or add_pairs or remove):
+        raise HeaderRuleError(line, f"rule {index + 1} changes nothing: give it set, add or remove")
+    return HeaderRule(line=line, routes=routes, path=path, set=set_pairs, add=add_pairs, remove=remove)
+
+
+def _section_mapping(rule: dict, key: str) -> tuple[Pair, ...]:
+    value = rule.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise HeaderRuleError(_value_line(rule, key), f"{key!r} must map header names to values")
+    return _header_values(value, key)
+
+
+def _remove(rule: dict) -> tuple[str, ...]:
+    value = rule.get("remove")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (_header_name(value, _value_line(rule, "remove")),)
+    if not isinstance(value, list):
+        raise HeaderRuleError(_value_line(rule, "remove"), "'remove' must be a header name or a list of them")
+    return tuple(_header_name(name, _item_line(value, i)) for i, name in enumerate(value))
+
+
+def _match(rule: dict) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    match = rule.get("match")
+    if match is None:
+        return frozenset(), None
+    if not isinstance(match, dict):
+        raise HeaderRuleError(_value_line(rule, "match"), "'match' must be a mapping with route and/or path")
+    for key in match:
+        if not _is_comment(key) and key not in _MATCH_KEYS:
+            raise HeaderRuleError(
+                _key_line(match, key), f"unknown key {key!r} in match (allowed: {', '.join(_MATCH_KEYS)})"
+            )
+    return _routes(match), _path(match)
+
+
+def _routes(match: dict) -> frozenset[str]:
+    value = match.get("route")
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        items, lines = [value], [_value_line(match, "route")]
+    elif isinstance(value, list):
+        items, lines = list(value), [_item_line(value, i) for i in range(len(value))]
+    else:
+        raise HeaderRuleError(_value_line(match, "route"), "'route' must be a route name or a list of them")
+    routes = set()
+    for item, line in zip(items, lines):
+        name = item.strip().lower().replace("->", "→") if isinstance(item, str) else item
+        if name not in ROUTE_NAMES:
+            raise HeaderRuleError(
+                line, f"unknown route {item!r} (known: {', '.join(sorted(ROUTE_NAMES))})"
+            )
+        routes.add(name)
+    return frozenset(routes)
+
+
+def _path(match: dict) -> re.Pattern[str] | None:
+    value = match.get("path")
+    if value is None:
+        return None
+    line = _value_line(match, "path")
+    if not isinstance(value, str):
+        raise HeaderRuleError(line, "'path' must be a regular expression (a string)")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise HeaderRuleError(line, f"'path' is not a valid regular expression: {exc}") from None

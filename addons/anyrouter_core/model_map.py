@@ -1,0 +1,97 @@
+"""Model names: the name a client asks for, the name the upstream gets, and back (sans-IO).
+
+`parse_model_map("claude-opus-4-6=gpt-4o, small=qwen2.5-7b")` reads the option. The upstream
+receives the mapped name; the client is answered with its own. Translated flows already
+answer with the client's model name; for flows passed through in the same protocol the
+response body (`rename_model_in_body`) and each streamed event (`ModelRenameStream`: the
+Anthropic `message_start` event's `message.model`, every OpenAI chunk's `model`) are
+rewritten here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .errors import ANTHROPIC, OPENAI
+from .sse import SSEDecoder, SSEEvent, encode_event
+
+
+def parse_model_map(text: str) -> dict[str, str]:
+    """`client=upstream` pairs, comma-separated, blanks around names ignored.
+
+    Raises ValueError naming the entry that lacks a side or maps one name twice.
+    """
+    mapping: dict[str, str] = {}
+    for position, entry in enumerate(text.split(","), start=1):
+        entry = entry.strip()
+        if not entry:
+            continue
+        client, sep, upstream = entry.partition("=")
+        client, upstream = client.strip(), upstream.strip()
+        if not sep or not client or not upstream:
+            raise ValueError(
+                f"entry {position} ({entry!r}) must be client-name=upstream-name, with both names"
+            )
+        if client in mapping and mapping[client] != upstream:
+            raise ValueError(
+                f"{client!r} is mapped twice: to {mapping[client]!r} and to {upstream!r}"
+            )
+        mapping[client] = upstream
+    return mapping
+
+
+def rename_model_in_body(body: dict, client_model: str) -> bool:
+    """Sets a response body's top-level `model` (both protocols have one); True if it had one."""
+    if "model" not in body:
+        return False
+    body["model"] = client_model
+    return True
+
+
+def rename_model_in_event(protocol: str, event: dict, client_model: str) -> bool:
+    """Sets the model name a streamed event carries, if it carries one; True if it did."""
+    if protocol == ANTHROPIC:
+        message = event.get("message")
+        if event.get("type") == "message_start" and isinstance(message, dict) and "model" in message:
+            message["model"] = client_model
+            return True
+        return False
+    if protocol == OPENAI:
+        return rename_model_in_body(event, client_model)
+    raise ValueError(f"unknown protocol {protocol!r}")
+
+
+class ModelRenameStream:
+    """An event stream with the client's model name in place of the upstream's.
+
+    Feed body pieces as they arrive; each event leaves as soon as its blank line has arrived.
+    Events are re-encoded (`data:` lines, and `event:` when present); comment lines and `id:`
+    / `retry:` fields, which no LLM API client reads, are not kept. Data that is not JSON
+    (`[DONE]`) passes unchanged.
+    """
+
+    def __init__(self, protocol: str, client_model: str) -> None:
+        if protocol not in (ANTHROPIC, OPENAI):
+            raise ValueError(f"unknown protocol {protocol!r}")
+        self.protocol = protocol
+        self.client_model = client_model
+        self._decoder = SSEDecoder()
+        # Only Anthropic's message_start names the model: skip parsing every other event.
+        self._marker = '"message_start"' if protocol == ANTHROPIC else '"model"'
+
+    def feed(self, piece: bytes) -> bytes:
+        return b"".join(self._encode(event) for event in self._decoder.feed(piece))
+
+    def end(self) -> bytes:
+        return b"".join(self._encode(event) for event in self._decoder.end())
+
+    def _encode(self, event: SSEEvent) -> bytes:
+        data = event.data
+        if self._marker in data:
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and rename_model_in_event(self.protocol, parsed, self.client_model):
+                data = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+        return encode_event(data, event.event)
