@@ -15,6 +15,7 @@ from anyrouter_addons.key_rotation import KeyRotation
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.model_map import ModelMap
 from anyrouter_addons.routing import Routing
+from anyrouter_addons.sse_contentview import SSEContentview
 from anyrouter_addons.stats import Stats
 from anyrouter_addons.system_prompt import SystemPrompt
 from anyrouter_addons.streaming import SSEPassthrough
@@ -45,5 +46,6 @@ addons = [
     UpstreamFailures(),  # unreachable or broken-off upstream: an error in the client's protocol
     Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
     AccessLog(),  # to log the final status
+    SSEContentview(),  # shows text/event-stream bodies event by event in mitmweb
     vault,  # last: hides keys after every other addon, before mitmweb shows or -w saves a flow
 ]
