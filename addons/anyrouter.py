@@ -47,5 +47,5 @@ addons = [
     Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
     AccessLog(),  # to log the final status
     SSEContentview(),  # shows text/event-stream bodies event by event in mitmweb
-    vault,  # last: hides keys after every other addon, before mitmweb shows or -w saves a flow
+    vault,  # last: the upstream key goes on the wire only, after every addon changed the headers
 ]

@@ -1,23 +1,39 @@
 """Keeps API keys and access tokens out of every flow that anyone can see or save.
 
-mitmweb shows a flow as it is at the end of each hook, and `-w` saves it at `response` or
-`error`. So the credentials a client sends are taken out of the request at `requestheaders`,
-the first hook, and kept here; the flow shows fingerprints (`sk-…a1b2`) instead. The real
-upstream key goes into the request only at the very end of the `request` hook chain, by
-`LateKeyPlacer`, which this addon appends behind mitmproxy's own addons (mitmweb's view
-included), and it is replaced by its fingerprint again at the next hook, before the
-response or error is shown or saved.
+mitmweb shows flows live (its `/flows` API and websocket read the flow objects at any time),
+and `-w` saves them. So the credentials a client sends are taken out of the request at
+`requestheaders`, the first hook, and kept here; the flow shows fingerprints (`sk-…a1b2`).
+The key the upstream must get never enters the flow's headers either: the request carries
+`WireOnlyHeaders`, whose fields (what mitmweb, saved flows and every addon see) hold the
+fingerprint, while the bytes mitmproxy's HTTP/1 client writes to the upstream hold the key.
+Upstream connections are therefore kept on HTTP/1.1.
 """
 
 from __future__ import annotations
 
 import weakref
 
-from mitmproxy import ctx, http
+from mitmproxy import http
+from mitmproxy.proxy import server_hooks
 
 from anyrouter_core.keys import client_credential, fingerprint, redact_credential
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+
+
+class WireOnlyHeaders(http.Headers):
+    """Headers whose one secret value appears only in their wire form, `bytes(headers)`."""
+
+    def __init__(self, fields, secret_name: str, shown: str, real: str) -> None:
+        super().__init__(fields)
+        self._secret = (secret_name.lower().encode(), shown.encode(), real.encode())
+
+    def __bytes__(self) -> bytes:
+        name, shown, real = self._secret
+        fields = tuple(
+            (key, real) if key.lower() == name and value == shown else (key, value) for key, value in self.fields
+        )
+        return bytes(http.Headers(fields))
 
 
 class _Secrets:
@@ -30,36 +46,9 @@ class _Secrets:
         self.shown = ""
 
 
-class LateKeyPlacer:
-    """Last in mitmproxy's whole chain: puts the real key in just before the request leaves."""
-
-    def __init__(self, vault: CredentialVault) -> None:
-        self.vault = vault
-
-    def request(self, flow: http.HTTPFlow) -> None:
-        secrets = self.vault.secrets(flow)
-        if secrets is not None and secrets.header and flow.response is None:
-            flow.request.headers[secrets.header] = secrets.real
-
-
 class CredentialVault:
     def __init__(self) -> None:
         self._secrets: weakref.WeakKeyDictionary[http.HTTPFlow, _Secrets] = weakref.WeakKeyDictionary()
-        self.late = LateKeyPlacer(self)
-
-    def running(self) -> None:
-        if self.late not in ctx.master.addons.chain:
-            ctx.master.addons.add(self.late)
-
-    def done(self) -> None:
-        # Flows still in flight are saved by `-w` at shutdown: hide their keys first.
-        for flow in list(self._secrets):
-            self.hide(flow)
-        if self.late in ctx.master.addons.chain:
-            ctx.master.addons.remove(self.late)
-
-    def secrets(self, flow: http.HTTPFlow) -> _Secrets | None:
-        return self._secrets.get(flow)
 
     def presented(self, flow: http.HTTPFlow) -> str | None:
         """The key (or comma-separated keys, or access token) the client sent."""
@@ -81,24 +70,26 @@ class CredentialVault:
         secrets.shown = value.replace(key, fingerprint(key))
         flow.request.headers[header] = secrets.shown
 
-    def hide(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> None:
+        # Last in the chain: every addon before may have changed or replaced the headers.
         secrets = self._secrets.get(flow)
-        if secrets is None or not secrets.header:
-            return
-        flow.request.headers[secrets.header] = secrets.shown
+        if secrets is not None and secrets.header and flow.response is None:
+            flow.request.headers = WireOnlyHeaders(
+                flow.request.headers.fields, secrets.header, secrets.shown, secrets.real
+            )
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        # Only the HTTP/1 client writes headers through `bytes(headers)`.
+        data.server.alpn_offers = (b"http/1.1",)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        secrets = self._secrets.get(flow)
         response = flow.response
-        if response is not None and response.status_code >= 400 and not response.stream:
+        if secrets is None or not secrets.header or response is None:
+            return
+        if response.status_code >= 400 and not response.stream:
             # Some upstreams quote the key they refused in their error message.
             content = response.get_content(strict=False) or b""
             key = secrets.real.split(" ")[-1].encode()
             if key and key in content:
                 response.content = content.replace(key, fingerprint(key.decode()).encode())
-
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
-        self.hide(flow)
-
-    def response(self, flow: http.HTTPFlow) -> None:
-        self.hide(flow)
-
-    def error(self, flow: http.HTTPFlow) -> None:
-        self.hide(flow)

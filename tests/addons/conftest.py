@@ -41,6 +41,4 @@ class Chain:
 def chain():
     addons = load_entry_addons()
     with taddons.context(*addons) as tctx:
-        # As in a real run: addons that extend the chain at `running` (the late key placer).
-        tctx.master.addons.trigger(hooks.RunningHook())
         yield Chain(tctx, addons)

@@ -1,8 +1,14 @@
-"""Keys are in the request only between the last request hook and the next hook."""
+"""Keys never show in a flow: fingerprints in its headers, the real key only on the wire."""
 
 from __future__ import annotations
 
+import io
+import json
+
 from mitmproxy import http
+from mitmproxy.io import FlowWriter
+from mitmproxy.net.http.http1.assemble import assemble_request_head
+from mitmproxy.tools.web.app import flow_to_json
 from mitmproxy.proxy.layers.http import (
     HttpErrorHook,
     HttpRequestHeadersHook,
@@ -31,16 +37,34 @@ def test_client_keys_are_fingerprints_from_the_first_hook_on(chain):
     assert flow.request.headers["authorization"] == "Bearer sk-…0001"
 
 
-def test_real_key_only_after_the_request_hooks_and_hidden_again_at_the_next_hook(chain):
+def wire_head(flow: http.HTTPFlow) -> bytes:
+    """The request head exactly as mitmproxy's HTTP/1 client writes it to the upstream."""
+    return assemble_request_head(flow.request)
+
+
+def test_the_real_key_is_only_on_the_wire(chain):
     flow = flow_with({"x-api-key": CLIENT_KEYS})
     chain.run(HttpRequestHeadersHook, flow)
     chain.run(HttpRequestHook, flow)
-    assert flow.request.headers["x-api-key"] == "sk-ant-client-one-0000001"  # what the upstream gets
+    assert flow.request.headers["x-api-key"] == "sk-…0001"
+    assert b"\r\nx-api-key: sk-ant-client-one-0000001\r\n" in wire_head(flow)
+    assert b"sk-ant-client" not in json.dumps(flow_to_json(flow)).encode()
+    with io.BytesIO() as saved:
+        FlowWriter(saved).add(flow)
+        assert b"sk-ant-client" not in saved.getvalue()
     flow.response = tutils.tresp(status_code=200)
     chain.run(HttpResponseHeadersHook, flow)
-    assert flow.request.headers["x-api-key"] == "sk-…0001"
     chain.run(HttpResponseHook, flow)
     assert flow.request.headers["x-api-key"] == "sk-…0001"
+
+
+def test_headers_changed_after_the_key_keep_it_on_the_wire(chain):
+    flow = flow_with({"x-api-key": CLIENT_KEYS})
+    chain.run(HttpRequestHeadersHook, flow)
+    chain.run(HttpRequestHook, flow)
+    flow.request.headers["x-added-later"] = "1"  # e.g. mitmproxy's own modify_headers
+    assert b"x-api-key: sk-ant-client-one-0000001\r\n" in wire_head(flow)
+    assert b"x-added-later: 1\r\n" in wire_head(flow)
 
 
 def test_error_hook_hides_the_key(chain):
@@ -70,8 +94,7 @@ def test_server_keys_and_access_tokens_never_show(chain):
     chain.run(HttpRequestHeadersHook, flow)
     assert flow.request.headers["authorization"] == "Bearer …ef12"
     chain.run(HttpRequestHook, flow)
-    assert flow.request.headers["x-api-key"] == "sk-server-key-000000009"
-    assert "authorization" not in flow.request.headers
-    flow.response = tutils.tresp(status_code=200)
-    chain.run(HttpResponseHeadersHook, flow)
     assert flow.request.headers["x-api-key"] == "sk-…0009"
+    assert "authorization" not in flow.request.headers
+    assert b"x-api-key: sk-server-key-000000009\r\n" in wire_head(flow)
+    assert b"team-token" not in wire_head(flow)

@@ -50,7 +50,8 @@ def test_openai_request_goes_to_the_anthropic_messages_endpoint(chain):
     assert flow.response is None
     assert flow.request.path == "/v1/messages"
     headers = flow.request.headers
-    assert headers["x-api-key"] == "sk-client-key-123456"
+    assert headers["x-api-key"] == "sk-…3456"
+    assert b"\r\nx-api-key: sk-client-key-123456\r\n" in bytes(headers)
     assert "authorization" not in headers and "openai-organization" not in headers
     assert headers["anthropic-version"] == "2023-06-01"
     body = json.loads(flow.request.content)

@@ -101,10 +101,10 @@ def test_rate_limited_key_is_cooled_for_its_retry_after(new_proxy, relay):
 def test_every_key_rate_limited_gives_the_client_the_final_429(new_proxy, relay):
     proxy = new_proxy(relay.url, key_retries="1")
     with pytest.raises(anthropic.RateLimitError) as caught:
-        ask(proxy, "sk-ant-rate-key-0000000x,sk-ant-rate-key-0000000y,sk-ant-rate-key-0000000z", "keys always rate limited")
+        ask(proxy, "sk-ant-rate-key-0000000x,sk-ant-rate-key-0000000y,sk-ant-rate-key-0000000z", "keys always rate limited, retried once")
     assert caught.value.status_code == 429
     assert caught.value.response.headers["retry-after"] == "7"
-    assert len(relay.find("keys always rate limited")) == 2  # one try and key_retries=1 retry
+    assert len(relay.find("keys always rate limited, retried once")) == 2  # one try and key_retries=1 retry
 
 
 def test_round_robin_over_six_requests_hits_each_key_twice(new_proxy, relay):

@@ -92,7 +92,7 @@ def test_failed_upstream_flow_is_marked(new_proxy, relay, tmp_path):
     proxy = new_proxy(relay.url, key_retries="0", extra_args=["-w", str(saved)])
     with pytest.raises(anthropic.RateLimitError):
         anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-marked-key-0000001", max_retries=0).messages.create(
-            model="claude-sonnet-4-6", max_tokens=20, messages=[{"role": "user", "content": "keys always rate limited"}]
+            model="claude-sonnet-4-6", max_tokens=20, messages=[{"role": "user", "content": "keys always rate limited, saved and marked"}]
         )
     proxy.stop()
     [flow] = read_flows(saved)

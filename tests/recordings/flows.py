@@ -168,12 +168,19 @@ def comparable_body(message: http.Message) -> object:
 HOP_REQUEST_HEADERS = {"host"}
 
 
+def wire_headers(request: http.Request) -> list[tuple[str, str]]:
+    """The headers as written to the upstream: the proxy's flows show only key fingerprints,
+    and the real key exists only in this wire form (`bytes(headers)`)."""
+    lines = bytes(request.headers).decode().split("\r\n")
+    return [tuple(line.split(": ", 1)) for line in lines if line]  # type: ignore[misc]
+
+
 def comparable_request(request: http.Request) -> dict:
     return {
         "method": request.method,
         "path": request.path,
         "headers": sorted(
-            (name.lower(), value) for name, value in request.headers.items(multi=True)
+            (name.lower(), value) for name, value in wire_headers(request)
             if name.lower() not in HOP_REQUEST_HEADERS
         ),
         "body": json.loads(request.content),
