@@ -14,6 +14,8 @@ from anyrouter_addons.header_rules import HeaderRules
 from anyrouter_addons.key_rotation import KeyRotation
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.model_map import ModelMap
+from anyrouter_addons.passthrough_errors import PassthroughErrors
+from anyrouter_addons.request_checks import RequestChecks
 from anyrouter_addons.routing import Routing
 from anyrouter_addons.sse_contentview import SSEContentview
 from anyrouter_addons.stats import Stats
@@ -30,6 +32,7 @@ keys = KeyRotation(vault)
 
 addons = [
     Routing(),  # classify the route first: everything below depends on it
+    RequestChecks(),  # wrong method (405), body too big (413): before anything reads or forwards
     HeaderHygiene(),
     LocalEndpoints(),  # answers /health and /v1/models before anything is forwarded
     keys,  # its response hook retries failed attempts before anything below reads the answer
@@ -43,6 +46,7 @@ addons = [
     UpstreamTimeouts(),  # after every addon that answers locally or installs a stream
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
+    PassthroughErrors(),  # errors on passed-through paths in an API client's protocol
     UpstreamFailures(),  # unreachable or broken-off upstream: an error in the client's protocol
     Stats(keys),  # answers /stats; counts each flow's final outcome, after retries
     AccessLog(),  # to log the final status

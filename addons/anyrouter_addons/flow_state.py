@@ -13,6 +13,7 @@ import weakref
 
 from mitmproxy import http
 
+from anyrouter_core.json_body import load_json
 from anyrouter_core.routes import Route
 
 _KEY = "anyrouter"
@@ -39,11 +40,12 @@ def route_of(flow: http.HTTPFlow) -> Route:
 
 
 def request_json(flow: http.HTTPFlow) -> object:
-    """The request body parsed as JSON (None when it is not JSON), parsed once per flow."""
+    """The request body parsed as JSON (None when it is not JSON, strictly: no NaN, no
+    nesting deeper than Python can follow), parsed once per flow."""
     parsed = _bodies.get(flow)
     if parsed is None:
         try:
-            value = json.loads(flow.request.get_content(strict=False) or b"")
+            value = load_json(flow.request.get_content(strict=False) or b"")
         except ValueError:
             value = None
         parsed = _bodies[flow] = _ParsedBody(value)

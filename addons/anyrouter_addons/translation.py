@@ -14,6 +14,7 @@ from mitmproxy import ctx, http
 
 from anyrouter_core.directions import ClientRequest, Direction, client_request_facts, direction_for
 from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError, RequestRejected
+from anyrouter_core.json_body import body_problem
 from anyrouter_core.routes import Route
 
 from .flow_state import replace_request_json, request_json, route_of, state
@@ -42,9 +43,12 @@ def adapt_headers(headers: http.Headers, direction: Direction) -> None:
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
 
 
-def not_a_json_object(protocol: str) -> ProxyError:
-    noun = "Chat Completions request" if protocol == OPENAI else "Messages request"
-    return ProxyError(400, f"the request body must be a JSON object (an {noun})", "invalid_request_error")
+def not_a_json_object(protocol: str, content: bytes = b"") -> ProxyError:
+    noun = "a Chat Completions request" if protocol == OPENAI else "a Messages request"
+    problem = body_problem(content) or "is not a JSON object"
+    return ProxyError(
+        400, f"the request body must be a JSON object ({noun}), but it {problem}", "invalid_request_error"
+    )
 
 
 class _Exchange:
@@ -80,13 +84,19 @@ class Translation:
             return
         body = request_json(flow)
         if not isinstance(body, dict):
-            answer_locally(flow, error_response(client, not_a_json_object(client)))
+            content = flow.request.get_content(strict=False) or b""
+            answer_locally(flow, error_response(client, not_a_json_object(client, content)))
             return
-        facts = client_request_facts(client, body)
         try:
+            facts = client_request_facts(client, body)
             upstream_body = self.upstream_body(direction, body, facts)
         except RequestRejected as rejected:
             answer_locally(flow, error_response(client, rejected.error))
+            return
+        except Exception as exc:  # a translator bug must not send the client's body on untranslated
+            log.exception("could not translate the client's request")
+            error = ProxyError(500, f"anyrouter could not translate the request: {exc!r}", "api_error")
+            answer_locally(flow, error_response(client, error))
             return
         replace_request_json(flow, upstream_body)
         self._exchanges[flow] = _Exchange(direction, facts)

@@ -28,6 +28,9 @@ Choices where the two protocols leave room:
   as `sha256:<hex>` so it stays a stable identifier without flooding the upstream.
 - PDF documents by URL or by Files-API id, and images by file id, cannot be carried (OpenAI
   file parts take inline data only) and are rejected.
+- Images and PDFs are checked as Anthropic checks them before they are sent on: base64 data
+  must decode, an image's media type must be JPEG, PNG, GIF or WebP, an image URL must be
+  http(s). Numbers must be finite (Python's JSON reader lets `NaN` through).
 - `stop_sequences` are sent as they are; OpenAI itself accepts at most 4 and says so.
 - Dropped and named in `TranslatedRequest.dropped`: `top_k`, server tools (`web_search_…`,
   `bash_…`, any tool whose `type` is not "custom"), and every other top-level field
@@ -37,8 +40,11 @@ Choices where the two protocols leave room:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
+import math
 
 from .errors import RequestRejected, invalid_request
 from .translated import TranslatedRequest
@@ -47,6 +53,7 @@ _REASONING_BY_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh
 _LOW_BUDGET_BELOW = 4096
 _MEDIUM_BUDGET_BELOW = 16384
 _USER_ID_LIMIT = 256
+_IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 # Top-level fields this module translates; anything else is Anthropic-only and dropped.
 _TRANSLATED_FIELDS = frozenset({
@@ -120,7 +127,7 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _dict_at(value: object, path: str) -> dict:
@@ -366,14 +373,29 @@ def _source(block: dict, path: str) -> tuple[dict, str, str]:
     return source, _str_at(source, "type", source_path), source_path
 
 
+def _base64_data(source: dict, path: str) -> str:
+    data = _str_at(source, "data", path)
+    if not data:
+        raise _invalid(f"{path}.data", "String should have at least 1 character")
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(f"{path}.data", "Input should be valid base64 data") from None
+    return data
+
+
 def _image_part(block: dict, path: str) -> dict:
     source, kind, source_path = _source(block, path)
     if kind == "base64":
         media_type = _str_at(source, "media_type", source_path)
-        data = _str_at(source, "data", source_path)
-        url = f"data:{media_type};base64,{data}"
+        if media_type not in _IMAGE_MEDIA_TYPES:
+            allowed = ", ".join(f"'{name}'" for name in _IMAGE_MEDIA_TYPES)
+            raise _invalid(f"{source_path}.media_type", f"Input should be one of {allowed}")
+        url = f"data:{media_type};base64,{_base64_data(source, source_path)}"
     elif kind == "url":
         url = _str_at(source, "url", source_path)
+        if not url.startswith(("http://", "https://")):
+            raise _invalid(f"{source_path}.url", "Input should be an http or https URL")
     else:
         raise _unsupported_source(kind, source_path, "image")
     return {"type": "image_url", "image_url": {"url": url}}
@@ -387,7 +409,7 @@ def _document_parts(block: dict, path: str) -> list[dict]:
         media_type = _str_at(source, "media_type", source_path)
         if media_type != "application/pdf":
             raise _invalid(f"{source_path}.media_type", "base64 documents must be 'application/pdf'")
-        data = _str_at(source, "data", source_path)
+        data = _base64_data(source, source_path)
         file = {"filename": title or "document.pdf", "file_data": f"data:application/pdf;base64,{data}"}
         parts = [{"type": "file", "file": file}]
         return [{"type": "text", "text": context}, *parts] if context else parts

@@ -33,6 +33,30 @@ def estimate_input_tokens(anthropic_request_body: dict) -> int:
     be; this function never raises.
     """
     body = anthropic_request_body if isinstance(anthropic_request_body, dict) else {}
+    try:
+        return _estimate(body)
+    except RecursionError:
+        # Content nested deeper than Python follows (lists in lists, tool results in tool
+        # results): one token per character of the whole body, counted without recursion.
+        return _BASE_TOKENS + _characters(body)
+
+
+def _characters(value: object) -> int:
+    count, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            count += 2 + sum(len(str(key)) + 3 for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            count += 2 + len(item)
+            pending.extend(item)
+        else:
+            count += len(str(item))
+    return count
+
+
+def _estimate(body: dict) -> int:
     counter = _Counter()
     counter.content(body.get("system"))
     messages = body.get("messages")

@@ -1,0 +1,57 @@
+"""Errors on paths anyrouter passes through still reach API clients as JSON they can read.
+
+A path anyrouter does not know (`/v1/embeddings`, `/v1/files/…`, a typo) goes to the upstream
+unchanged, method, headers and body, so that whatever the upstream offers keeps working. Its
+answer is passed back unchanged too, except an error sent to an API client: an upstream's
+HTML page (a gateway, a WAF), plain text, or a JSON error in the other protocol's shape becomes
+an error in the client's own protocol, status kept. An API client is a request that carries a
+key (`Authorization` or `x-api-key`) or an `anthropic-version`; its protocol is Anthropic when
+it sends `x-api-key` or `anthropic-version` (as the Anthropic SDKs and Claude Code do), OpenAI
+otherwise. Browsers and other clients get the upstream's answer as it is.
+"""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from anyrouter_core.errors import ANTHROPIC, OPENAI, parse_upstream_error, render_error
+from anyrouter_core.routes import Route
+
+from .flow_state import route_of, state
+from .local_endpoints import wants_anthropic_shape
+from .responses import replace_json_body
+from .upstream_errors import already_in_shape
+
+_API_CLIENT_HEADERS = ("authorization", "x-api-key", "anthropic-version")
+
+
+def api_client_protocol(headers: http.Headers) -> str | None:
+    """The protocol of an API client's request headers; None for anything else (a browser)."""
+    if not any(name in headers for name in _API_CLIENT_HEADERS):
+        return None
+    return ANTHROPIC if wants_anthropic_shape(headers) else OPENAI
+
+
+class PassthroughErrors:
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        # Read before any addon swaps the client's key header for the upstream's.
+        if route_of(flow) is Route.PASSTHROUGH:
+            protocol = api_client_protocol(flow.request.headers)
+            if protocol:
+                state(flow)["error_shape"] = protocol
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        info = state(flow)
+        protocol = info.get("error_shape")
+        response = flow.response
+        if protocol is None or response is None or info.get("local") or response.status_code < 400:
+            return
+        if flow.request.method.upper() == "HEAD" or response.stream:
+            return  # no body to rewrite
+        content = response.get_content(strict=False) or b""
+        if already_in_shape(protocol, content):
+            return
+        error = parse_upstream_error(response.status_code, response.headers.get("content-type", ""), content)
+        info["upstream_error"] = error.message
+        status, body = render_error(protocol, error)
+        replace_json_body(response, status, body)

@@ -1,0 +1,191 @@
+"""Requests refused before anything is sent upstream: a wrong method (405), a body too big (413).
+
+Both are answered in the protocol the path belongs to (`/v1/chat/completions` is OpenAI's,
+`/v1/messages` and `/v1/messages/count_tokens` are Anthropic's), whatever the request says.
+
+Wrong method: on a path whose requests anyrouter translates (the client's protocol is not the
+upstream's), anything but POST gets a 405 with `Allow: POST`. OPTIONS, a browser's CORS
+preflight, passes through. When client and upstream speak the same protocol the path is the
+upstream's own and every method passes through (OpenAI lists stored completions at
+`GET /v1/chat/completions`).
+
+Body size: the proxy holds a request body on those paths whole to parse and translate it, so
+`max_body_size` bounds it (mitmproxy's own `body_size_limit` bounds every request and every
+response alike, and answers with an HTML page and a closed connection). A `content-length`
+above the limit is answered before any of the body is read; a body without one (chunked) is
+answered as soon as it grows past the limit, and what had arrived is dropped. The rest of the
+body is then read and thrown away, and the connection closed after it (HTTP/1): clients that
+send their whole body before they read the answer, as most do, get the 413 rather than a reset
+connection. mitmproxy reads bodies before any addon sees them, so the check sits where
+mitmproxy checks `body_size_limit` (`HttpStream.check_body_size`, mitmproxy 12.2), wrapped
+while this addon is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy.layers import http as http_layer
+from mitmproxy.utils import human
+
+from anyrouter_core.errors import ProxyError, render_error
+from anyrouter_core.routes import classify
+
+from .responses import answer_locally, json_response
+
+log = logging.getLogger("anyrouter")
+
+DEFAULT_MAX_BODY_SIZE = "32m"
+_ALWAYS_ALLOWED_METHODS = ("POST", "OPTIONS")
+
+_original_check_body_size = http_layer.HttpStream.check_body_size
+_installed: RequestChecks | None = None
+
+
+def parse_size(value: str) -> int:
+    """Bytes in a size option: a whole number of bytes, or with a k, m or g suffix (KiB, MiB,
+    GiB; any case). 0 means no limit. ValueError otherwise."""
+    text = value.strip().lower()
+    if text.endswith("ib"):
+        text = text[:-2]  # "32MiB" reads as "32m"
+    try:
+        size = human.parse_size(text)
+    except ValueError:
+        size = None
+    if size is None or size < 0:
+        raise ValueError(value)
+    return size
+
+
+def describe_size(size: int) -> str:
+    for unit, name in ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size} bytes ({size // unit} {name})"
+    return f"{size} bytes"
+
+
+def path_protocol(path: str) -> str | None:
+    """The client protocol a path belongs to, whatever the method: 'openai', 'anthropic' or None."""
+    return classify("POST", path).client_protocol
+
+
+def declared_length(request: http.Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def protocol_response(protocol: str, error: ProxyError, headers: dict[str, str] | None = None) -> http.Response:
+    status, body = render_error(protocol, error)
+    return json_response(status, body, headers)
+
+
+class RequestChecks:
+    def __init__(self) -> None:
+        self.max_body_size = parse_size(DEFAULT_MAX_BODY_SIZE)
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "max_body_size",
+            str,
+            DEFAULT_MAX_BODY_SIZE,
+            "Largest request body accepted on the LLM routes (/v1/chat/completions, /v1/messages, "
+            "/v1/messages/count_tokens): bytes, or with a k, m or g suffix (32m = 32 MiB); 0 for "
+            "no limit. A bigger body gets a 413 in the client's protocol.",
+        )
+        global _installed
+        _installed = self
+        http_layer.HttpStream.check_body_size = _check_body_size
+
+    def done(self) -> None:
+        global _installed
+        _installed = None
+        http_layer.HttpStream.check_body_size = _original_check_body_size
+
+    def configure(self, updated: set[str]) -> None:
+        if "max_body_size" in updated:
+            try:
+                self.max_body_size = parse_size(ctx.options.max_body_size)
+            except ValueError:
+                raise exceptions.OptionsError(
+                    f"max_body_size must be a number of bytes, or one with a k, m or g suffix "
+                    f"(e.g. 32m), or 0 for no limit; not {ctx.options.max_body_size!r}"
+                ) from None
+
+    # ------------------------------------------------------------------ wrong method
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response:
+            return
+        request = flow.request
+        protocol = path_protocol(request.path)
+        method = request.method.upper()
+        if protocol is None or method in _ALWAYS_ALLOWED_METHODS:
+            return
+        if protocol == ctx.options.upstream_protocol:
+            return  # the upstream's own path: it knows which methods it serves
+        bare_path = request.path.split("?", 1)[0]
+        error = ProxyError(405, f"{method} is not allowed on {bare_path}: use POST", "invalid_request_error")
+        response = protocol_response(protocol, error, {"allow": "POST"})
+        if method == "HEAD":
+            response.content = b""
+        answer_locally(flow, response)
+
+    # ------------------------------------------------------------------ body size
+
+    def too_large(self, flow: http.HTTPFlow, buffered: int) -> http.Response | None:
+        """The 413 for a request whose body is bigger than allowed, else None. `buffered` is
+        how much of the body has arrived (0 before any of it has)."""
+        limit = self.max_body_size
+        protocol = path_protocol(flow.request.path)
+        if not limit or protocol is None:
+            return None
+        if buffered:
+            if buffered <= limit:
+                return None
+            message = f"request body too large: it is bigger than the {describe_size(limit)} allowed (max_body_size)"
+        else:
+            declared = declared_length(flow.request)
+            if declared is None or declared <= limit:
+                return None
+            message = (
+                f"request body too large: content-length is {describe_size(declared)}, "
+                f"more than the {describe_size(limit)} allowed (max_body_size)"
+            )
+        log.info("%s %s: %s", flow.request.method, flow.request.path, message)
+        return protocol_response(protocol, ProxyError(413, message, "request_too_large"))
+
+
+def _check_body_size(self: http_layer.HttpStream, request: bool):
+    """`HttpStream.check_body_size` with `max_body_size` checked first for request bodies."""
+    checks = _installed
+    if request and checks is not None:
+        response = checks.too_large(self.flow, len(self.request_body_buf))
+        if response is not None:
+            yield from _answer_before_the_body(self, response)
+            return True
+    return (yield from _original_check_body_size(self, request))
+
+
+def _answer_before_the_body(stream: http_layer.HttpStream, response: http.Response):
+    """Send `response` now, as mitmproxy sends a response an addon set in `request`; read and
+    drop whatever of the request body is still to come."""
+    flow = stream.flow
+    headers_hook_ran = bool(stream.request_body_buf)
+    stream.request_body_buf.clear()
+    stream.client_state = stream.state_errored  # from now on: every piece of the body is dropped
+    if not headers_hook_ran:
+        # As mitmproxy does for body_size_limit: addons see the request (routing, redaction).
+        yield http_layer.HttpRequestHeadersHook(flow)
+    answer_locally(flow, response)
+    response.timestamp_start = time.time()
+    yield http_layer.HttpResponseHeadersHook(flow)
+    if flow.request.http_version.startswith("HTTP/1"):
+        # Set after the hook, which drops hop-by-hop headers: the connection ends with the body.
+        flow.response.headers["connection"] = "close"
+    yield from stream.send_response()
+    yield http_layer.SendHttp(http_layer.ResponseEndOfMessage(stream.stream_id), stream.context.client)
+    flow.live = False
