@@ -170,3 +170,43 @@ class NeverAccepts:
     def __exit__(self, *exc) -> None:
         for sock in (*self.fillers, self.listener):
             sock.close()
+
+
+class CannedAnswers:
+    """Answers each request with the next canned (status, content type, body), then 200s.
+
+    For what no real peer sends on demand: a gateway's HTML page, an empty error body, a
+    malformed event-stream line, an event whose JSON is broken.
+    """
+
+    def __init__(self, answers: list[tuple[int, str, bytes]], then: tuple[int, str, bytes]):
+        self.answers, self.then = list(answers), then
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                status, content_type, body = upstream.answers.pop(0) if upstream.answers else upstream.then
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> CannedAnswers:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
