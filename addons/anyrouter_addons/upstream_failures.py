@@ -82,7 +82,9 @@ class UpstreamFailures:
         else:
             error = ProxyError(502, f"anyrouter: the upstream failed: {flow.error.msg}")
         status, body = render_error(protocol, error)
-        whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), {"content-type": "application/json"})
+        # Like mitmproxy's own error page: the connection closes after it, and says so.
+        headers = {"content-type": "application/json", "connection": "close"}
+        whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), headers)
         _endings[flow.request] = _Ending(http1.assemble_response(whole), self.last_events(flow, protocol, error))
 
     @staticmethod
