@@ -6,6 +6,7 @@ what. They bind 127.0.0.1 only, on a free port, and stop when the test's `with` 
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +15,55 @@ from harness import LOOPBACK
 GATE_TIMEOUT = 10.0
 
 
-class GatedEventStream:
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    upstream: LoopbackUpstream
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.upstream.answer(self)
+
+    def start_chunked(self, status: int, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class LoopbackUpstream:
+    """A threaded HTTP server on a free loopback port; subclasses say how to answer a POST."""
+
+    def __init__(self) -> None:
+        handler = type("Handler", (_Handler,), {"upstream": self})
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def answer(self, request: _Handler) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class GatedEventStream(LoopbackUpstream):
     """Sends the first SSE event, then holds the rest back until the test opens the gate.
 
     A proxy that buffers would deliver nothing before the gate opens, so a client that gets
@@ -23,48 +72,24 @@ class GatedEventStream:
     """
 
     def __init__(self, first: bytes, rest: bytes, content_type: str = "text/event-stream"):
+        super().__init__()
         self.first, self.rest, self.content_type = first, rest, content_type
         self.gate = threading.Event()
         self.released_early = False
-        upstream = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                self.send_response(200)
-                self.send_header("content-type", upstream.content_type)
-                self.send_header("transfer-encoding", "chunked")
-                self.end_headers()
-                self._chunk(upstream.first)
-                upstream.released_early = not upstream.gate.wait(GATE_TIMEOUT)
-                self._chunk(upstream.rest)
-                self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
-
-            def _chunk(self, data: bytes) -> None:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                self.wfile.flush()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}"
-
-    def __enter__(self) -> GatedEventStream:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
+    def answer(self, request: _Handler) -> None:
+        request.start_chunked(200, self.content_type)
+        request.chunk(self.first)
+        self.released_early = not self.gate.wait(GATE_TIMEOUT)
+        request.chunk(self.rest)
+        request.end_chunked()
 
     def __exit__(self, *exc) -> None:
         self.gate.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
 
 
-class BreaksOffMidStream:
+class BreaksOffMidStream(LoopbackUpstream):
     """Sends the start of an event stream, then closes the connection without ending the body.
 
     A real upstream does this when it crashes or a gateway drops the connection; aimock's
@@ -73,73 +98,52 @@ class BreaksOffMidStream:
     """
 
     def __init__(self, first: bytes, content_type: str = "text/event-stream"):
+        super().__init__()
         self.first, self.content_type = first, content_type
-        upstream = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                self.send_response(200)
-                self.send_header("content-type", upstream.content_type)
-                self.send_header("transfer-encoding", "chunked")
-                self.end_headers()
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(upstream.first), upstream.first))
-                self.wfile.flush()
-                self.close_connection = True  # no terminating chunk: the body is cut
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}"
-
-    def __enter__(self) -> BreaksOffMidStream:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request: _Handler) -> None:
+        request.start_chunked(200, self.content_type)
+        request.chunk(self.first)
+        request.close_connection = True  # no terminating chunk: the body is cut
 
 
-class NeverAnswers:
+class NeverAnswers(LoopbackUpstream):
     """Accepts the connection and reads the request, then says nothing until the test ends.
 
     Models an upstream that hangs; no real peer can be told to hang on demand.
     """
 
     def __init__(self):
+        super().__init__()
         self.release = threading.Event()
-        upstream = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                upstream.release.wait(GATE_TIMEOUT)
-                self.close_connection = True
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}"
-
-    def __enter__(self) -> NeverAnswers:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
+    def answer(self, request: _Handler) -> None:
+        self.release.wait(GATE_TIMEOUT)
+        request.close_connection = True
 
     def __exit__(self, *exc) -> None:
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
+
+
+class CannedAnswers(LoopbackUpstream):
+    """Answers each request with the next canned (status, content type, body), then 200s.
+
+    For what no real peer sends on demand: a gateway's HTML page, an empty error body, a
+    malformed event-stream line, an event whose JSON is broken.
+    """
+
+    def __init__(self, answers: list[tuple[int, str, bytes]], then: tuple[int, str, bytes]):
+        super().__init__()
+        self.answers, self.then = list(answers), then
+
+    def answer(self, request: _Handler) -> None:
+        status, content_type, body = self.answers.pop(0) if self.answers else self.then
+        request.send_response(status)
+        request.send_header("content-type", content_type)
+        request.send_header("content-length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
 
 class NeverAccepts:
@@ -150,8 +154,6 @@ class NeverAccepts:
     """
 
     def __init__(self):
-        import socket
-
         self.listener = socket.socket()
         self.listener.bind((LOOPBACK, 0))
         self.listener.listen(0)
@@ -170,43 +172,3 @@ class NeverAccepts:
     def __exit__(self, *exc) -> None:
         for sock in (*self.fillers, self.listener):
             sock.close()
-
-
-class CannedAnswers:
-    """Answers each request with the next canned (status, content type, body), then 200s.
-
-    For what no real peer sends on demand: a gateway's HTML page, an empty error body, a
-    malformed event-stream line, an event whose JSON is broken.
-    """
-
-    def __init__(self, answers: list[tuple[int, str, bytes]], then: tuple[int, str, bytes]):
-        self.answers, self.then = list(answers), then
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                status, content_type, body = upstream.answers.pop(0) if upstream.answers else upstream.then
-                self.send_response(status)
-                self.send_header("content-type", content_type)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}"
-
-    def __enter__(self) -> CannedAnswers:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

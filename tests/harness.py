@@ -186,3 +186,10 @@ class Mitmdump:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+def run_client(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Runs a command-line client (Claude Code, Qwen Code) to completion, stdin closed."""
+    return subprocess.run(
+        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import PEERS_BIN, clean_env
+from harness import PEERS_BIN, clean_env, run_client
 from recording_relay import RecordingRelay
 
 # The aimock fixture (tests/fixtures/aimock/anthropic_clients.json) asks for this exact path.
@@ -30,15 +30,7 @@ def run_claude(args: list[str], *, proxy_url: str, home: Path, cwd: Path) -> sub
         ANTHROPIC_API_KEY="sk-ant-claude-code-a2o-0001",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
     )
-    return subprocess.run(
-        [str(PEERS_BIN / "claude"), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_client([str(PEERS_BIN / "claude"), *args], env, cwd, timeout=120)
 
 
 def test_claude_code_read_tool_round_trip(anthropic_to_openai_proxy, relay, tmp_path):

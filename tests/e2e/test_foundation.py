@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
 
 import anthropic
 import openai
 import pytest
 
-from harness import LOOPBACK, PEERS_BIN, clean_env, free_port, http_get
+from harness import LOOPBACK, PEERS_BIN, clean_env, free_port, http_get, run_client
 
 WEATHER_TOOL = {
     "name": "get_weather",
@@ -163,15 +162,7 @@ def test_claude_code_completes_through_the_proxy(anthropic_proxy, aimock, tmp_pa
         ANTHROPIC_API_KEY="sk-ant-test-claude-code-0001",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
     )
-    result = subprocess.run(
-        [str(PEERS_BIN / "claude"), "-p", "claude code says hi"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=180,
-    )
+    result = run_client([str(PEERS_BIN / "claude"), "-p", "claude code says hi"], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Hello Claude Code, from aimock."
     received = upstream_requests(aimock, "claude code says hi")

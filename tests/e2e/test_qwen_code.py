@@ -1,10 +1,9 @@
 """Qwen Code, an OpenAI client, completes a real tool round trip through the proxy against an
 Anthropic upstream (aimock's /v1/messages behind the recording relay)."""
 
-import subprocess
 from pathlib import Path
 
-from harness import PEERS_BIN, clean_env
+from harness import PEERS_BIN, clean_env, run_client
 
 # The aimock fixture (tests/fixtures/aimock/qwen_code.json) asks Qwen to read this file.
 NOTE = Path("/tmp/anyrouter-qwen-e2e/note.txt")
@@ -19,15 +18,7 @@ def test_qwen_code_tool_round_trip(openai_to_anthropic_proxy, relay, tmp_path):
         OPENAI_API_KEY="sk-qwen-client-key-0007",
         OPENAI_MODEL="claude-sonnet-4-6",
     )
-    result = subprocess.run(
-        [str(PEERS_BIN / "qwen"), "-p", "qwen reads the anyrouter note", "--auth-type", "openai"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=180,
-    )
+    result = run_client([str(PEERS_BIN / "qwen"), "-p", "qwen reads the anyrouter note", "--auth-type", "openai"], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "The note says the proxy works."
 
