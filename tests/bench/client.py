@@ -1,0 +1,123 @@
+"""The benchmark's HTTP client: plain http.client over keep-alive loopback connections, so
+that as little of what is measured as possible is the client's own work."""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import json
+import socket
+import statistics
+from dataclasses import dataclass
+
+from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
+from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+
+from .requests import claude_code_request, openai_agent_request
+
+ANTHROPIC_HEADERS = {
+    "content-type": "application/json",
+    "x-api-key": "sk-ant-bench-key-0001",
+    "anthropic-version": "2023-06-01",
+}
+OPENAI_HEADERS = {"content-type": "application/json", "authorization": "Bearer sk-bench-key-0001"}
+ANTHROPIC_PATH = "/v1/messages"
+OPENAI_PATH = "/v1/chat/completions"
+
+
+class Connection(http.client.HTTPConnection):
+    """Nagle off, as every LLM SDK's transport (and mitmproxy's asyncio sockets) has it."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as bytes, and what its answer must end with to count as complete."""
+
+    path: str
+    headers: dict
+    body: bytes
+    protocol: str  # "anthropic" or "openai": the protocol of the answer
+    stream: bool
+
+    def check(self, status: int, answer: bytes) -> None:
+        if status != 200:
+            raise RuntimeError(f"{self.path}: status {status}: {answer[:300]!r}")
+        if self.stream:
+            end = b"message_stop" if self.protocol == "anthropic" else b"data: [DONE]"
+            if end not in answer[-200:]:
+                raise RuntimeError(f"{self.path}: stream did not end with {end!r}: {answer[-300:]!r}")
+        elif b"off-by-one" not in answer and b"Load test answer" not in answer:
+            raise RuntimeError(f"{self.path}: unexpected answer {answer[:300]!r}")
+
+
+def anthropic_call(body: dict, stream: bool) -> Call:
+    return Call(ANTHROPIC_PATH, ANTHROPIC_HEADERS, json.dumps(body).encode(), "anthropic", stream)
+
+
+def openai_call(body: dict, stream: bool) -> Call:
+    return Call(OPENAI_PATH, OPENAI_HEADERS, json.dumps(body).encode(), "openai", stream)
+
+
+def claude_code_body(stream: bool, marker: str = "bench reply") -> dict:
+    """The Claude Code request with `marker` as text after its tool results (aimock matches it)."""
+    body = copy.deepcopy(claude_code_request())
+    body["messages"][-1]["content"].append({"type": "text", "text": marker})
+    body["stream"] = stream
+    return body
+
+
+def agent_body(stream: bool, marker: str = "bench reply") -> dict:
+    """The 80 KB OpenAI agent request, its last user turn starting with `marker`."""
+    body = openai_agent_request()
+    body["messages"][-1]["content"][0]["text"] = f"{marker}: " + body["messages"][-1]["content"][0]["text"]
+    body["stream"] = stream
+    if not stream:
+        body.pop("stream_options", None)
+    return body
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the client sends through the addon, and the same request in the upstream's protocol
+    (as the addon would forward it), which is what goes direct and through bare mitmdump."""
+
+    name: str
+    upstream_protocol: str
+    through_addon: Call
+    upstream_form: Call
+
+
+def routes(stream: bool) -> list[Route]:
+    claude_code = claude_code_body(stream)
+    agent = agent_body(stream)
+    return [
+        Route("pass-through (Claude Code, 64 KB)", "anthropic",
+              anthropic_call(claude_code, stream), anthropic_call(claude_code, stream)),
+        Route("openai→anthropic (agent, 80 KB)", "anthropic",
+              openai_call(agent, stream),
+              anthropic_call(translate_openai_request(agent, default_max_tokens=8192).body, stream)),
+        Route("anthropic→openai (Claude Code, 64 KB)", "openai",
+              anthropic_call(claude_code, stream),
+              openai_call(translate_anthropic_request(claude_code).body, stream)),
+    ]
+
+
+def send(conn: Connection, call: Call) -> bytes:
+    conn.request("POST", call.path, body=call.body, headers=call.headers)
+    response = conn.getresponse()
+    answer = response.read()
+    call.check(response.status, answer)
+    return answer
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
