@@ -25,6 +25,8 @@ log = logging.getLogger("anyrouter")
 class UpstreamTimeouts:
     def __init__(self) -> None:
         self._last_activity: weakref.WeakKeyDictionary[http.HTTPFlow, float] = weakref.WeakKeyDictionary()
+        # A sleeping watchdog holds its flow: each is cancelled when its flow ends.
+        self._watchdogs: weakref.WeakKeyDictionary[http.HTTPFlow, asyncio.Task] = weakref.WeakKeyDictionary()
         self._connecting: dict[str, asyncio.Task] = {}
 
     def load(self, loader) -> None:
@@ -63,7 +65,7 @@ class UpstreamTimeouts:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is None and self.limit:
             self._last_activity[flow] = time.monotonic()
-            asyncio.get_running_loop().create_task(self._watch(flow))
+            self._watchdogs[flow] = asyncio.get_running_loop().create_task(self._watch(flow))
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
@@ -84,10 +86,16 @@ class UpstreamTimeouts:
         return stream
 
     def response(self, flow: http.HTTPFlow) -> None:
-        self._last_activity.pop(flow, None)
+        self._stop_watching(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
+        self._stop_watching(flow)
+
+    def _stop_watching(self, flow: http.HTTPFlow) -> None:
         self._last_activity.pop(flow, None)
+        watchdog = self._watchdogs.pop(flow, None)
+        if watchdog is not None:
+            watchdog.cancel()
 
     async def _watch(self, flow: http.HTTPFlow) -> None:
         while (last := self._last_activity.get(flow)) is not None:
