@@ -30,7 +30,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from harness import ADDON, LOOPBACK, PEERS_BIN, ROOT, VENV_BIN, Process, clean_env, free_port, status_is_200
+from harness import (
+    ADDON, LOOPBACK, PEERS_BIN, ROOT, VENV_BIN, Process, clean_env, free_port, status_is_200, stop_process_group,
+)
 
 # Dummy keys: llama.cpp asks for none, but the proxy handles them as it would real ones, and
 # the saved flows must show only their fingerprints (the last four characters).
@@ -329,15 +331,7 @@ class _Child:
         return out.decode(errors="replace"), err.decode(errors="replace")
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        stop_process_group(self.popen)
 
 
 def _on_signal(signum, _frame) -> None:

@@ -100,16 +100,22 @@ class Process:
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_text()[-4000:]}")
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        stop_process_group(self.popen)
         self._log.close()
+
+
+def stop_process_group(popen: subprocess.Popen) -> None:
+    """SIGTERM to the child's whole process group, SIGKILL if it lingers past 10 s."""
+    if popen.poll() is not None:
+        return
+    try:
+        os.killpg(popen.pid, signal.SIGTERM)
+        popen.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait(timeout=10)
+    except ProcessLookupError:
+        pass
 
 
 def status_is_200(port: int, path: str) -> Callable[[], bool]:

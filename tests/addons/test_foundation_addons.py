@@ -7,11 +7,11 @@ import json
 import pytest
 from mitmproxy import exceptions, http
 from mitmproxy.proxy.layers.http import (
-    HttpRequestHeadersHook,
-    HttpRequestHook,
     HttpResponseHeadersHook,
 )
-from mitmproxy.test import tflow, tutils
+from mitmproxy.test import tutils
+
+from addon_flows import request_flow, send_request
 
 from anyrouter_addons.body_defaults import BodyDefaults
 from anyrouter_addons.local_endpoints import LocalEndpoints
@@ -19,21 +19,10 @@ from anyrouter_addons.routing import Routing
 
 
 def flow_for(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> http.HTTPFlow:
-    request = tutils.treq(
-        method=method.encode(),
-        path=path.encode(),
-        host="upstream.test",
-        port=443,
-        scheme=b"https",
-        headers=http.Headers([(k.encode(), v.encode()) for k, v in (headers or {}).items()]),
-        content=body,
-    )
-    return tflow.tflow(req=request)
+    return request_flow(method, path, headers, body)
 
 
-def run_request(chain, flow) -> None:
-    chain.run(HttpRequestHeadersHook, flow)
-    chain.run(HttpRequestHook, flow)
+run_request = send_request
 
 
 # options -------------------------------------------------------------------------------------

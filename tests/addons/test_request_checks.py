@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from addon_flows import request_flow, send_request
 from mitmproxy import exceptions, http
 from mitmproxy.proxy.layers import http as http_layer
 from mitmproxy.proxy.layers.http import (
-    HttpRequestHeadersHook,
-    HttpRequestHook,
     HttpResponseHeadersHook,
     HttpResponseHook,
 )
-from mitmproxy.test import taddons, tflow, tutils
+from mitmproxy.test import taddons, tutils
 
 from anyrouter_addons import request_checks
 from anyrouter_addons.request_checks import RequestChecks, describe_size, parse_size
@@ -22,21 +21,10 @@ from anyrouter_addons.translation import Translation
 
 
 def make_flow(method: str, path: str, content: bytes = b"", headers: dict | None = None) -> http.HTTPFlow:
-    request = tutils.treq(
-        method=method.encode(),
-        path=path.encode(),
-        host="upstream.test",
-        port=443,
-        scheme=b"https",
-        headers=http.Headers([(k.encode(), v.encode()) for k, v in (headers or {}).items()]),
-        content=content,
-    )
-    return tflow.tflow(req=request)
+    return request_flow(method, path, headers, content)
 
 
-def send(chain, flow) -> None:
-    chain.run(HttpRequestHeadersHook, flow)
-    chain.run(HttpRequestHook, flow)
+send = send_request
 
 
 def answer(chain, flow, status: int, content: bytes, content_type: str) -> None:

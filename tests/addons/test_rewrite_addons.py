@@ -7,14 +7,13 @@ import logging
 import os
 
 import pytest
+from addon_flows import request_flow, send_request
 from mitmproxy import exceptions, http
 from mitmproxy.proxy.layers.http import (
-    HttpRequestHeadersHook,
-    HttpRequestHook,
     HttpResponseHeadersHook,
     HttpResponseHook,
 )
-from mitmproxy.test import tflow, tutils
+from mitmproxy.test import tutils
 
 from anyrouter_addons.header_rules import HeaderRules
 from anyrouter_addons.model_map import ModelMap
@@ -26,19 +25,10 @@ OPENAI_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}
 
 def flow_for(path: str, body: dict | bytes, headers: dict | None = None, method: str = "POST") -> http.HTTPFlow:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = tutils.treq(
-        method=method.encode(), path=path.encode(), host="upstream.test", port=443, scheme=b"https",
-        headers=http.Headers(
-            [(k.encode(), v.encode()) for k, v in {"content-type": "application/json", **(headers or {})}.items()]
-        ),
-        content=content,
-    )
-    return tflow.tflow(req=request)
+    return request_flow(method, path, {"content-type": "application/json", **(headers or {})}, content)
 
 
-def send(chain, flow) -> None:
-    chain.run(HttpRequestHeadersHook, flow)
-    chain.run(HttpRequestHook, flow)
+send = send_request
 
 
 def sent_body(flow) -> dict:

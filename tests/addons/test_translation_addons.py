@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import json
 
+from addon_flows import request_flow, send_request
 from mitmproxy import http
 from mitmproxy.proxy.layers.http import (
-    HttpRequestHeadersHook,
-    HttpRequestHook,
     HttpResponseHeadersHook,
     HttpResponseHook,
 )
-from mitmproxy.test import tflow, tutils
+from mitmproxy.test import tutils
 
 OPENAI_BODY = {"model": "claude-opus-4-6", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def openai_flow(body: dict | bytes = OPENAI_BODY, headers: dict | None = None) -> http.HTTPFlow:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = tutils.treq(
-        method=b"POST",
-        path=b"/v1/chat/completions",
-        host="upstream.test",
-        port=443,
-        scheme=b"https",
-        headers=http.Headers(
-            [(k.encode(), v.encode()) for k, v in {"content-type": "application/json", **(headers or {})}.items()]
-        ),
-        content=content,
-    )
-    return tflow.tflow(req=request)
+    return request_flow("POST", "/v1/chat/completions", {"content-type": "application/json", **(headers or {})}, content)
 
 
-def send(chain, flow) -> None:
-    chain.run(HttpRequestHeadersHook, flow)
-    chain.run(HttpRequestHook, flow)
+send = send_request
 
 
 def answer(chain, flow, status: int, content: bytes, content_type: str, extra: dict | None = None) -> None:
