@@ -199,3 +199,13 @@ def run_client(argv: list[str], env: dict[str, str], cwd: Path, timeout: float =
     return subprocess.run(
         argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
     )
+
+
+def read_until(response, marker: bytes) -> bytes:
+    """Reads a streamed http.client response until `marker` has arrived; fails if it ends first."""
+    seen = b""
+    while marker not in seen:
+        piece = response.read1(65536)
+        assert piece, f"stream ended before {marker!r}; got {seen!r}"
+        seen += piece
+    return seen

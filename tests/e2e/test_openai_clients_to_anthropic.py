@@ -12,30 +12,10 @@ from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from harness import LOOPBACK
+from recordings.scenarios import OPENAI_TOOLS
 
 MODEL = "claude-sonnet-4-6"
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "get_time",
-            "description": "Current time in a zone",
-            "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
-        },
-    },
-]
+TOOLS = OPENAI_TOOLS
 
 
 def client_for(proxy) -> openai.OpenAI:

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from fake_upstreams import GatedEventStream
-from harness import LOOPBACK
+from harness import LOOPBACK, read_until
 
 ANTHROPIC_KEY = "sk-ant-rw-client-key-0001"
 OPENAI_KEY = "sk-openai-rw-client-0002"
@@ -305,14 +305,6 @@ GATED_REST = (
 
 def test_renamed_stream_is_not_buffered(new_proxy):
     """The renamed message_start and the first text leave while the upstream still holds the rest."""
-
-    def read_until(response, marker: bytes) -> bytes:
-        seen = b""
-        while marker not in seen:
-            piece = response.read1(65536)
-            assert piece, f"stream ended before {marker!r}; got {seen!r}"
-            seen += piece
-        return seen
 
     with GatedEventStream(GATED_FIRST, GATED_REST) as upstream:
         proxy = new_proxy(upstream.url, model_map="gated-client=gated-upstream")

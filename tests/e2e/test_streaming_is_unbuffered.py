@@ -6,7 +6,7 @@ import json
 import pytest
 
 from fake_upstreams import GatedEventStream
-from harness import LOOPBACK, Mitmdump
+from harness import LOOPBACK, Mitmdump, read_until
 
 FIRST = b'event: message_start\ndata: {"type":"message_start"}\n\n'
 REST = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
@@ -31,15 +31,6 @@ def test_pass_through_stream_delivers_the_first_event_while_the_upstream_holds_t
             conn.close()
         finally:
             proxy.stop()
-
-
-def _read_until(response, marker: bytes) -> bytes:
-    seen = b""
-    while marker not in seen:
-        piece = response.read1(65536)
-        assert piece, f"stream ended before {marker!r}; got {seen!r}"
-        seen += piece
-    return seen
 
 
 ANTHROPIC_FIRST = (
@@ -83,10 +74,10 @@ def test_translated_stream_delivers_early_text_while_the_upstream_holds_the_rest
             conn.request("POST", path, body=json.dumps(body), headers={"content-type": "application/json"})
             response = conn.getresponse()
             assert response.status == 200
-            assert b"early-words" in _read_until(response, b"early-words")
+            assert b"early-words" in read_until(response, b"early-words")
             assert upstream.released_early is False
             upstream.gate.set()
-            assert last_marker in _read_until(response, last_marker)
+            assert last_marker in read_until(response, last_marker)
             assert upstream.released_early is False
             conn.close()
         finally:
