@@ -1,0 +1,70 @@
+"""What every codec provides, and the facts of one exchange that answering it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..neutral import Answer, Event, Request
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """What encoding the client's answer (and decoding the upstream's) needs to remember of
+    the client's request: the model name the client asked for (it gets that name back),
+    whether it streams, whether an OpenAI client asked for a usage chunk, the stop sequences
+    (to tell which one stopped the output), an estimate of the input tokens for protocols
+    that must report them before the upstream has, when the request arrived, and the answer
+    id to use (None: each encoder makes one in its protocol's form)."""
+
+    model: str = ""
+    stream: bool = False
+    include_usage: bool = False
+    stop_sequences: tuple[str, ...] = ()
+    estimated_input_tokens: int = 0
+    created: int = 0
+    answer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeOptions:
+    """Proxy options a request encoder may need."""
+
+    default_max_tokens: int = 8192
+
+
+@dataclass(slots=True)
+class EncodedRequest:
+    body: dict
+    # Client parameters with no equivalent upstream that were left out, named for the log line.
+    dropped: list[str] = field(default_factory=list)
+
+
+class StreamDecoder(Protocol):
+    """Bytes of the upstream's stream in (split anywhere), neutral events out (sans-IO)."""
+
+    def feed(self, piece: bytes) -> list[Event]: ...
+
+    def end(self) -> list[Event]: ...
+
+
+class StreamEncoder(Protocol):
+    """Neutral events in, bytes of the client's stream out."""
+
+    def encode(self, events: list[Event]) -> bytes: ...
+
+
+class RequestCodec(Protocol):
+    def decode_request(self, body: dict) -> Request: ...
+
+    def encode_request(self, request: Request, options: EncodeOptions) -> EncodedRequest: ...
+
+
+class AnswerCodec(Protocol):
+    def decode_answer(self, body: object, exchange: Exchange) -> Answer: ...
+
+    def encode_answer(self, answer: Answer, exchange: Exchange) -> dict: ...
+
+    def stream_decoder(self, exchange: Exchange) -> StreamDecoder: ...
+
+    def stream_encoder(self, exchange: Exchange) -> StreamEncoder: ...

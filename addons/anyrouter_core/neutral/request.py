@@ -1,0 +1,105 @@
+"""A request for one answer, in neutral form.
+
+Decoders fill it from a client's body after checking it (a malformed body is a
+`RequestRejected` naming the field); encoders write it for an upstream, applying the policies
+their protocol needs. What a client sent that has no neutral field stays in `extra` (top-level
+fields only its own protocol knows), so that the same protocol's encoder can send it back and
+any other encoder can name it as dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .blocks import Block, Text
+
+# Reasoning efforts, weakest first. Each protocol accepts a part of this scale.
+EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max")
+
+
+@dataclass(slots=True)
+class Turn:
+    """One message of the conversation. `role` is "user", "assistant" or "system" (a system
+    message in the middle of the conversation, as Claude Code sends)."""
+
+    role: str
+    blocks: list[Block]
+    path: str = ""
+
+
+@dataclass(slots=True)
+class Tool:
+    """A tool the model may call. `kind` is "function" for the client's own tools (with
+    `schema`, the JSON Schema of its input; None when the client gave none); any other kind is
+    a provider's built-in tool (Anthropic's web search, …), kept whole in `raw`."""
+
+    name: str
+    description: str | None = None
+    schema: dict | None = None
+    strict: bool | None = None
+    kind: str = "function"
+    raw: dict | None = None
+    cache: dict | None = None
+    path: str = ""
+
+
+@dataclass(slots=True)
+class ToolChoice:
+    """`mode`: "auto", "none", "required" (some tool) or "tool" (the one named)."""
+
+    mode: str
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class Reasoning:
+    """What the client asked of the model's thinking. `mode`: "enabled" (with `budget`
+    tokens), "adaptive" (the model decides), "disabled", or None when the client named only
+    an `effort` (one of EFFORTS)."""
+
+    mode: str | None = None
+    effort: str | None = None
+    budget: int | None = None
+
+
+@dataclass(slots=True)
+class ResponseFormat:
+    """Structured output: `kind` "json_object" (any JSON object) or "json_schema"."""
+
+    kind: str
+    name: str | None = None
+    schema: dict | None = None
+    description: str | None = None
+    strict: bool | None = None
+
+
+@dataclass(slots=True)
+class Request:
+    model: str
+    turns: list[Turn]
+    system: list[Text] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: list[str] = field(default_factory=list)
+    reasoning: Reasoning | None = None
+    response_format: ResponseFormat | None = None
+    user: str | None = None
+    metadata: dict = field(default_factory=dict)
+    stream: bool | None = None
+    include_usage: bool = False
+    # A cache mark on the whole request (Anthropic's top-level cache_control).
+    cache: dict | None = None
+    # The protocol the request was decoded from, and its top-level fields without a neutral form.
+    protocol: str = ""
+    extra: dict = field(default_factory=dict)
+    # How the client named a neutral field ("max_tokens" → "max_completion_tokens"), for the
+    # names an encoder puts in its messages and in the dropped list.
+    names: dict[str, str] = field(default_factory=dict)
+
+    def client_name(self, neutral_field: str) -> str:
+        return self.names.get(neutral_field, neutral_field)
