@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
+from request_pairs import translate_anthropic_request
 from anyrouter_core.errors import RequestRejected
 
 FIXTURE = Path(__file__).parent.parent / "data" / "claude_code_request.json"

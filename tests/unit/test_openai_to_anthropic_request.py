@@ -3,7 +3,7 @@ import json
 import pytest
 
 from anyrouter_core.errors import OPENAI, RequestRejected, render_error
-from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+from request_pairs import translate_openai_request
 from unit.checks_openai_to_anthropic import assert_valid_anthropic_request
 
 PNG = "iVBORw0KGgo="

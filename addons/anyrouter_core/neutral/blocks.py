@@ -22,13 +22,15 @@ class Text:
 @dataclass(slots=True)
 class Image:
     """`source` says which of the other fields hold the image: "base64" (media_type and data),
-    "url" (url) or "file" (file_id, an id in a provider's file store)."""
+    "url" (url) or "file" (file_id, an id in a provider's file store). `detail` is the
+    resolution an OpenAI client asked for."""
 
     source: str
     media_type: str = ""
     data: str = ""
     url: str = ""
     file_id: str = ""
+    detail: str | None = None
     cache: dict | None = None
     path: str = ""
 

@@ -25,6 +25,9 @@ class Turn:
     role: str
     blocks: list[Block]
     path: str = ""
+    # Fields of the message only the client's protocol knows (OpenAI's `name`, or its
+    # `developer` role for a system turn), kept for an encoder of that protocol.
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -60,6 +63,8 @@ class Reasoning:
     mode: str | None = None
     effort: str | None = None
     budget: int | None = None
+    # The client's own thinking settings, for an encoder of the same protocol.
+    raw: dict | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +97,11 @@ class Request:
     metadata: dict = field(default_factory=dict)
     stream: bool | None = None
     include_usage: bool = False
+    # Asked for, and refused by every encoder that cannot produce them: several choices,
+    # log probabilities, spoken output.
+    choices: int = 1
+    logprobs: bool = False
+    audio_output: bool = False
     # A cache mark on the whole request (Anthropic's top-level cache_control).
     cache: dict | None = None
     # The protocol the request was decoded from, and its top-level fields without a neutral form.
