@@ -71,28 +71,33 @@ _NOT_ID_CHAR = re.compile(r"[^A-Za-z0-9_-]")
 
 def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     _refuse_what_cannot_be_carried(request)
-    turns = _Turns()
+    turns = _Turns(keep_system_turns=request.protocol == PROTOCOL)
     for turn in request.turns:
         turns.add(turn)
     turns.finish()
     out: dict = {"model": request.model, "messages": turns.messages}
-    system = _system_blocks(request.system) + turns.system + _response_format_instruction(request.response_format)
+    system = _system_blocks(request.system) + turns.system
+    if request.protocol != PROTOCOL:
+        system += _response_format_instruction(request.response_format)
     if system:
         out["system"] = system
     tools = [_tool(tool, request.protocol == PROTOCOL) for tool in request.tools]
     tool_choice = _tool_choice(request, bool(tools))
     dropped = [] if request.protocol == PROTOCOL else list(request.extra)
 
-    thinking = _thinking(request, tool_choice, turns, dropped)
-    if thinking is None:
-        out["max_tokens"] = request.max_tokens or options.default_max_tokens
+    if request.protocol == PROTOCOL:
+        _add_own_settings(out, request)
     else:
-        out["thinking"], out["max_tokens"] = thinking(options.default_max_tokens)
+        thinking = _thinking(request, tool_choice, turns, dropped)
+        if thinking is None:
+            out["max_tokens"] = request.max_tokens or options.default_max_tokens
+        else:
+            out["thinking"], out["max_tokens"] = thinking(options.default_max_tokens)
+        _add_sampling(out, request, thinking="thinking" in out, dropped=dropped)
 
     stop_sequences = [s for s in request.stop if s.strip()]
     if stop_sequences:
         out["stop_sequences"] = stop_sequences
-    _add_sampling(out, request, thinking="thinking" in out, dropped=dropped)
     metadata = dict(request.metadata)
     if request.user:
         metadata["user_id"] = request.user
@@ -107,8 +112,27 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     if request.cache is not None:
         out["cache_control"] = request.cache
     if request.protocol == PROTOCOL:
-        out.update(request.extra)
+        out.update((name, value) for name, value in request.extra.items() if not name.startswith("output_config."))
     return EncodedRequest(out, dropped)
+
+
+def _add_own_settings(out: dict, request: Request) -> None:
+    """An Anthropic client's own settings, sent back as they were: no policy applies."""
+    out["max_tokens"] = request.max_tokens
+    reasoning = request.reasoning
+    if reasoning is not None and reasoning.raw is not None:
+        out["thinking"] = reasoning.raw
+    for name in ("temperature", "top_p", "top_k"):
+        if getattr(request, name) is not None:
+            out[name] = getattr(request, name)
+    config = {name.removeprefix("output_config."): value for name, value in request.extra.items()
+              if name.startswith("output_config.")}
+    if reasoning is not None and reasoning.effort:
+        config["effort"] = reasoning.effort
+    if request.response_format is not None:
+        config["format"] = {"type": "json_schema", "schema": request.response_format.schema}
+    if config:
+        out["output_config"] = config
 
 
 def _bad(path: str, problem: str) -> RequestRejected:
@@ -149,13 +173,19 @@ def _text(block: Text) -> dict:
 
 
 class _Turns:
-    """Anthropic messages built turn by turn: system turns set apart, same roles merged."""
+    """Anthropic messages built turn by turn, same roles merged. System turns join the system
+    prompt, except in a request that came from an Anthropic client (Claude Code sends
+    `role:"system"` messages, which stay in place)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_system_turns: bool) -> None:
+        self.keep_system_turns = keep_system_turns
         self.messages: list[dict] = []
         self.system: list[dict] = []
 
     def add(self, turn: Turn) -> None:
+        if turn.role == "system" and self.keep_system_turns:
+            self.messages.append({"role": "system", "content": [_text(b) for b in turn.blocks], **turn.extra})
+            return
         if turn.role == "system":
             self.system.extend(_text(block) for block in turn.blocks if isinstance(block, Text) and _has_text(block.text))
             return
