@@ -1,95 +1,242 @@
-"""Keeps API keys and access tokens out of every flow that anyone can see or save.
+"""Keeps API keys, access tokens and every other credential out of every flow anyone can see or save.
 
 mitmweb shows flows live (its `/flows` API and websocket read the flow objects at any time),
-and `-w` saves them. So the credentials a client sends are taken out of the request at
-`requestheaders`, the first hook, and kept here; the flow shows fingerprints (`sk-…a1b2`).
-The key the upstream must get never enters the flow's headers either: the request carries
-`WireOnlyHeaders`, whose fields (what mitmweb, saved flows and every addon see) hold the
-fingerprint, while the bytes mitmproxy's HTTP/1 client writes to the upstream hold the key.
-Upstream connections are therefore kept on HTTP/1.1.
+and `-w` saves them. So every credential carrier a client can send (`anyrouter_core.keys.
+CREDENTIAL_CARRIERS`: the key headers, `Cookie`, the `key` query parameter) is taken out of
+the request at `requestheaders`, the first hook, and kept here; the flow shows fingerprints
+(`sk-…a1b2`). What the upstream must get never enters the flow either:
+
+- headers: the request carries `WireOnlyHeaders`, whose fields (what mitmweb, saved flows and
+  every addon see) hold the fingerprints, while the bytes mitmproxy's HTTP/1 client writes to
+  the upstream hold the real values;
+- the query parameter: the flow's path holds the fingerprint, and `WireRequestTargets` puts
+  the real value in the request line as mitmproxy's HTTP/1 client writes it.
+
+Upstream connections are therefore kept on HTTP/1.1. On a path that passes through, the
+upstream gets every carrier as the client sent it; `KeyRotation` takes over only the key
+headers and the carrier the client's key came in (`take_presented`).
 """
 
 from __future__ import annotations
 
+import urllib.parse
 import weakref
 
 from mitmproxy import http
-from mitmproxy.proxy import server_hooks
+from mitmproxy.proxy import commands, server_hooks
+from mitmproxy.proxy.layers.http import Http1Client, RequestHeaders
 
-from anyrouter_core.keys import client_credential, fingerprint, redact_credential
+from anyrouter_core.keys import (
+    CREDENTIAL_HEADERS,
+    Presented,
+    client_credential,
+    fingerprint,
+    keys_in,
+    redact_carrier_value,
+    redact_query,
+    restore_query,
+    without_query_parameter,
+)
 
-CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+_ENCODING = ("utf-8", "surrogateescape")  # how mitmproxy turns header and path bytes into str
+_CARRIER_HEADERS = frozenset(name.encode() for name in CREDENTIAL_HEADERS)
+# Shorter strings than this are not looked for in upstream error bodies: they could be anything.
+_QUOTABLE_LENGTH = 8
+
+# (lower-case header name, value the flow shows) → the value the upstream gets
+WireValues = dict[tuple[bytes, bytes], bytes]
 
 
 class WireOnlyHeaders(http.Headers):
-    """Headers whose one secret value appears only in their wire form, `bytes(headers)`."""
+    """Headers whose hidden values appear only in their wire form, `bytes(headers)`.
 
-    def __init__(self, fields, secret_name: str, shown: str, real: str) -> None:
+    mitmproxy 12.2's HTTP/1 client writes request headers as `bytes(request.headers)`
+    (`mitmproxy.net.http.http1.assemble`); everything else reads the fields.
+    """
+
+    def __init__(self, fields, wire_values: WireValues) -> None:
         super().__init__(fields)
-        self._secret = (secret_name.lower().encode(), shown.encode(), real.encode())
+        self._wire_values = wire_values
 
     def __bytes__(self) -> bytes:
-        name, shown, real = self._secret
-        fields = tuple(
-            (key, real) if key.lower() == name and value == shown else (key, value) for key, value in self.fields
-        )
-        return bytes(http.Headers(fields))
+        return bytes(http.Headers(wire_fields(self.fields, self._wire_values)))
+
+
+def wire_fields(fields, wire_values: WireValues) -> tuple[tuple[bytes, bytes], ...]:
+    """Header fields with every hidden value back as the upstream must get it."""
+    return tuple((name, wire_values.get((name.lower(), value), value)) for name, value in fields)
+
+
+_original_http1_client_send = Http1Client.send
+
+
+class WireRequestTargets:
+    """Request targets (path and query) the upstream gets in place of what the flow shows.
+
+    PRIVATE MITMPROXY API (12.2), the only one in this module besides `WireOnlyHeaders`:
+    mitmproxy's HTTP/1 client builds the request line from `request.data.path` inside
+    `Http1Client.send` (`mitmproxy/proxy/layers/http/_http1.py`, via `http1.assemble_request_head`),
+    with no hook in between. While installed, `Http1Client.send` is wrapped: for a request
+    registered here, the request line of the head it sends carries the real target. Only the
+    bytes on their way to the socket change; the flow keeps the path it shows.
+    """
+
+    def __init__(self) -> None:
+        self._targets: weakref.WeakKeyDictionary[http.Request, tuple[bytes, bytes]] = weakref.WeakKeyDictionary()
+
+    def register(self, request: http.Request, real_path: str) -> None:
+        """`request`'s head goes upstream with `real_path` instead of its current path."""
+        self._targets[request] = (request.data.path, real_path.encode(*_ENCODING))
+
+    def install(self) -> None:
+        original, targets = _original_http1_client_send, self._targets
+
+        def send(layer: Http1Client, event):
+            target = targets.get(event.request) if isinstance(event, RequestHeaders) else None
+            if target is None:
+                return (yield from original(layer, event))
+            # The request-headers branch yields non-blocking commands only: none expects a reply.
+            for command in original(layer, event):
+                if isinstance(command, commands.SendData):
+                    command.data = with_request_target(command.data, *target)
+                yield command
+
+        Http1Client.send = send
+
+    def uninstall(self) -> None:
+        Http1Client.send = _original_http1_client_send
+
+
+def with_request_target(head: bytes, shown: bytes, real: bytes) -> bytes:
+    """An HTTP/1 request head whose request target ends in `shown`, with `real` there instead.
+
+    The target is origin-form (`/path?query`) or absolute-form (`http://host/path?query`); a
+    head whose target does not end in `shown` (the path changed since) is left as it is.
+    """
+    line, crlf, rest = head.partition(b"\r\n")
+    method, space, target_and_version = line.partition(b" ")
+    target, space2, version = target_and_version.rpartition(b" ")
+    if not target.endswith(shown):
+        return head
+    target = target[: len(target) - len(shown)] + real
+    return method + space + target + space2 + version + crlf + rest
 
 
 class _Secrets:
-    __slots__ = ("presented", "header", "real", "shown")
+    __slots__ = ("presented", "wire_values", "query", "sent_keys")
 
-    def __init__(self, presented: str | None) -> None:
+    def __init__(self, presented: Presented | None) -> None:
         self.presented = presented
-        self.header: str | None = None
-        self.real = ""
-        self.shown = ""
+        self.wire_values: WireValues = {}
+        self.query: dict[str, str] = {}  # shown query value → the value as sent (both still encoded)
+        self.sent_keys: set[str] = set()  # the keys the proxy chose: see `remember_sent`
+
+    def quotable(self) -> set[str]:
+        """Every key that went upstream, as an upstream may quote it in an error message."""
+        keys = set(self.sent_keys)
+        for (name, _), real in self.wire_values.items():
+            if name != b"cookie":
+                keys.update(keys_in(real.decode(*_ENCODING)))
+        keys.update(key for raw in self.query.values() for key in keys_in(urllib.parse.unquote_plus(raw)))
+        return {key for key in keys if len(key) >= _QUOTABLE_LENGTH}
 
 
 class CredentialVault:
     def __init__(self) -> None:
         self._secrets: weakref.WeakKeyDictionary[http.HTTPFlow, _Secrets] = weakref.WeakKeyDictionary()
+        self.targets = WireRequestTargets()
+
+    def load(self, loader) -> None:
+        self.targets.install()
+
+    def done(self) -> None:
+        self.targets.uninstall()
 
     def presented(self, flow: http.HTTPFlow) -> str | None:
         """The key (or comma-separated keys, or access token) the client sent."""
         secrets = self._secrets.get(flow)
-        return secrets.presented if secrets else None
+        return secrets.presented.value if secrets and secrets.presented else None
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        headers = flow.request.headers
-        self._secrets[flow] = _Secrets(client_credential(headers.get("authorization"), headers.get("x-api-key")))
-        for name in CREDENTIAL_HEADERS:
-            values = headers.get_all(name)
-            if values:
-                headers.set_all(name, [redact_credential(value) for value in values])
+        request = flow.request
+        secrets = _Secrets(client_credential(request.headers, request.path))
+        self._secrets[flow] = secrets
+        request.headers.fields = self._hidden_header_fields(request.headers.fields, secrets)
+        shown_path, secrets.query = redact_query(request.path)
+        if secrets.query:
+            request.path = shown_path
+
+    @staticmethod
+    def _hidden_header_fields(fields, secrets: _Secrets) -> tuple[tuple[bytes, bytes], ...]:
+        shown_fields = []
+        for name, value in fields:
+            lower = name.lower()
+            if lower in _CARRIER_HEADERS:
+                shown = redact_carrier_value(lower.decode(*_ENCODING), value.decode(*_ENCODING)).encode(*_ENCODING)
+                secrets.wire_values[(lower, shown)] = value
+                value = shown
+            shown_fields.append((name, value))
+        return tuple(shown_fields)
+
+    def take_presented(self, flow: http.HTTPFlow) -> None:
+        """Removes the client's credential from the request: both key headers, and the carrier
+        it came in. The upstream then gets exactly the one key `send_key` puts in."""
+        request = flow.request
+        request.headers.pop("authorization", None)
+        request.headers.pop("x-api-key", None)
+        secrets = self._secrets.get(flow)
+        carrier = secrets.presented.carrier if secrets and secrets.presented else None
+        if carrier is None:
+            return
+        if carrier.kind == "header":
+            request.headers.pop(carrier.name, None)
+        else:
+            request.path = without_query_parameter(request.path, carrier.name)
 
     def send_key(self, flow: http.HTTPFlow, header: str, value: str, key: str) -> None:
         """The upstream gets `value` in `header`; the flow shows it with `key` fingerprinted."""
         secrets = self._secrets.setdefault(flow, _Secrets(None))
-        secrets.header, secrets.real = header, value
-        secrets.shown = value.replace(key, fingerprint(key))
-        flow.request.headers[header] = secrets.shown
+        shown = value.replace(key, fingerprint(key))
+        secrets.wire_values[(header.lower().encode(), shown.encode(*_ENCODING))] = value.encode(*_ENCODING)
+        secrets.sent_keys.add(key)
+        flow.request.headers[header] = shown
+
+    def remember_sent(self, flow: http.HTTPFlow, key: str) -> None:
+        """`key` went upstream outside the flow (a retry): hide it in the answer too."""
+        self._secrets.setdefault(flow, _Secrets(None)).sent_keys.add(key)
 
     def request(self, flow: http.HTTPFlow) -> None:
-        # Last in the chain: every addon before may have changed or replaced the headers.
+        # Last in the chain: every addon before may have changed or replaced the headers or path.
         secrets = self._secrets.get(flow)
-        if secrets is not None and secrets.header and flow.response is None:
-            flow.request.headers = WireOnlyHeaders(
-                flow.request.headers.fields, secrets.header, secrets.shown, secrets.real
-            )
+        if secrets is None or flow.response is not None:
+            return
+        request = flow.request
+        if secrets.wire_values:
+            request.headers = WireOnlyHeaders(request.headers.fields, secrets.wire_values)
+        real_path = restore_query(request.path, secrets.query)
+        if real_path != request.path:
+            self.targets.register(request, real_path)
+
+    def wire_request(self, flow: http.HTTPFlow) -> tuple[str, tuple[tuple[bytes, bytes], ...]]:
+        """The path and header fields of `flow`'s request as the upstream gets them."""
+        secrets = self._secrets.get(flow) or _Secrets(None)
+        request = flow.request
+        return restore_query(request.path, secrets.query), wire_fields(request.headers.fields, secrets.wire_values)
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        # Only the HTTP/1 client writes headers through `bytes(headers)`.
+        # Only the HTTP/1 client writes headers through `bytes(headers)`, and its request line
+        # is the one `WireRequestTargets` knows.
         data.server.alpn_offers = (b"http/1.1",)
 
     def response(self, flow: http.HTTPFlow) -> None:
         secrets = self._secrets.get(flow)
         response = flow.response
-        if secrets is None or not secrets.header or response is None:
+        if secrets is None or response is None or response.status_code < 400 or response.stream:
             return
-        if response.status_code >= 400 and not response.stream:
-            # Some upstreams quote the key they refused in their error message.
-            content = response.get_content(strict=False) or b""
-            key = secrets.real.split(" ")[-1].encode()
-            if key and key in content:
-                response.content = content.replace(key, fingerprint(key.decode()).encode())
+        # Some upstreams quote the key they refused in their error message.
+        content = response.get_content(strict=False) or b""
+        quoted = [key for key in secrets.quotable() if key.encode(*_ENCODING) in content]
+        for key in quoted:
+            content = content.replace(key.encode(*_ENCODING), fingerprint(key).encode())
+        if quoted:
+            response.content = content

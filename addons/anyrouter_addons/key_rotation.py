@@ -73,7 +73,7 @@ class KeyRotation:
         )
         loader.add_option(
             "access_tokens", str, "",
-            "Tokens clients must present (x-api-key or Authorization: Bearer) when "
+            "Tokens clients must present (x-api-key, Authorization: Bearer, x-goog-api-key or ?key=) when "
             "upstream_keys is set; same forms. Without one a request gets 401.",
         )
         loader.add_option(
@@ -126,10 +126,9 @@ class KeyRotation:
             return
         key = pool.choose(time.time())
         self._attempts[flow] = _Attempts(pool, key)
-        headers = flow.request.headers
-        headers.pop("authorization", None)
-        headers.pop("x-api-key", None)
-        # Exactly one key, in one header: never the other protocol's form beside it.
+        # Exactly one key, in one header: never the other protocol's form beside it, nor the
+        # client's key or token where it came.
+        self.vault.take_presented(flow)
         name, value = credential_header(ctx.options.upstream_protocol, key)
         self.vault.send_key(flow, name, value, key)
         state(flow).update(key=pool.label(key), retries=0)
@@ -168,9 +167,12 @@ class KeyRotation:
         )
 
     async def retry_with(self, flow: http.HTTPFlow, attempts: _Attempts, key: str) -> None:
-        request = flow.request.copy()
+        request = flow.request
+        path, fields = self.vault.wire_request(flow)
+        wire_headers = http.Headers(fields)  # a copy: the flow keeps showing fingerprints
         name, value = credential_header(ctx.options.upstream_protocol, key)
-        request.headers[name] = value  # on the copy only: the flow keeps showing fingerprints
+        wire_headers[name] = value
+        self.vault.remember_sent(flow, key)
         info = state(flow)
         info.update(key=attempts.pool.label(key), retries=len(attempts.tried) - 1)
         try:
@@ -179,8 +181,8 @@ class KeyRotation:
                 host=request.host,
                 port=request.port,
                 method=request.method,
-                path=request.path,
-                headers=list(request.headers.fields),
+                path=path,
+                headers=list(wire_headers.fields),
                 body=request.raw_content or b"",
                 timeout=RETRY_TIMEOUT_S,
                 verify_tls=not ctx.options.ssl_insecure,

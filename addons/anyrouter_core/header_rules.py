@@ -37,7 +37,8 @@ does::
   reads `1.10` as the number 1.1 and `007` as 7, and a header must not silently become
   something other than what the file says.
 - Names are HTTP tokens and values hold no CR, LF or NUL. The credential headers
-  `authorization` and `x-api-key` belong to key handling (`upstream_keys`), hop-by-hop
+  (`keys.CREDENTIAL_HEADERS`: `authorization`, `x-api-key`, `x-goog-api-key`, `api-key`,
+  `cookie`) belong to key handling (`upstream_keys`) and are never shown in flows, hop-by-hop
   headers are never forwarded and `content-length` / `transfer-encoding` frame the body that
   mitmproxy writes: a rule naming any of them is an error.
 
@@ -56,11 +57,11 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import PROTOCOLS
 from .hop_headers import STANDARD_HOP_BY_HOP
+from .keys import CREDENTIAL_HEADERS
 from .routes import Route
 
 Pair = tuple[str, str]
 
-CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_CHARACTER = re.compile(r"[\r\n\x00]")
