@@ -32,6 +32,7 @@ from mitmproxy.utils import human
 
 from anyrouter_core.errors import ProxyError, render_error
 from anyrouter_core.routes import classify
+from anyrouter_core.sizes import describe_size
 
 from .responses import answer_locally, json_response
 
@@ -57,13 +58,6 @@ def parse_size(value: str) -> int:
     if size is None or size < 0:
         raise ValueError(value)
     return size
-
-
-def describe_size(size: int) -> str:
-    for unit, name in ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
-        if size >= unit and size % unit == 0:
-            return f"{size} bytes ({size // unit} {name})"
-    return f"{size} bytes"
 
 
 def path_protocol(path: str) -> str | None:
