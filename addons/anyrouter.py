@@ -28,7 +28,8 @@ from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 
 vault = CredentialVault()
-keys = KeyRotation(vault)
+timeouts = UpstreamTimeouts()
+keys = KeyRotation(vault, timeouts)
 event_limit = EventSizeLimit()
 
 addons = [
@@ -45,7 +46,7 @@ addons = [
     HeaderRules(),  # after Translation: rules see the headers the upstream receives
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
-    UpstreamTimeouts(),  # after every addon that answers locally or installs a stream
+    timeouts,  # after every addon that answers locally or installs a stream
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
     PassthroughErrors(),  # errors on passed-through paths in an API client's protocol

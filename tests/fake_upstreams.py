@@ -126,6 +126,33 @@ class NeverAnswers(LoopbackUpstream):
         super().__exit__(*exc)
 
 
+class ErrorThenSilence(NeverAnswers):
+    """Answers the first request with an error, then hangs on every later one.
+
+    A key retry then meets a silent upstream. aimock answers every request alike, so it cannot
+    fail one attempt and hang on the next.
+    """
+
+    def __init__(self, status: int, body: bytes):
+        super().__init__()
+        self.status, self.body = status, body
+        self.requests = 0
+        self._counting = threading.Lock()
+
+    def answer(self, request: _Handler) -> None:
+        with self._counting:
+            self.requests += 1
+            first = self.requests == 1
+        if not first:
+            super().answer(request)
+            return
+        request.send_response(self.status)
+        request.send_header("content-type", "application/json")
+        request.send_header("content-length", str(len(self.body)))
+        request.end_headers()
+        request.wfile.write(self.body)
+
+
 class CannedAnswers(LoopbackUpstream):
     """Answers each request with the next canned (status, content type, body), then 200s.
 
