@@ -60,6 +60,18 @@ def parse_size(value: str) -> int:
     return size
 
 
+def read_size_option(name: str, example: str) -> int:
+    """The option `name` read with `parse_size`; OptionsError naming the option otherwise."""
+    value = getattr(ctx.options, name)
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise exceptions.OptionsError(
+            f"{name} must be a number of bytes, or one with a k, m or g suffix "
+            f"(e.g. {example}), or 0 for no limit; not {value!r}"
+        ) from None
+
+
 def path_protocol(path: str) -> str | None:
     """The client protocol a path belongs to, whatever the method: 'openai', 'anthropic' or None."""
     return classify("POST", path).client_protocol
@@ -101,13 +113,7 @@ class RequestChecks:
 
     def configure(self, updated: set[str]) -> None:
         if "max_body_size" in updated:
-            try:
-                self.max_body_size = parse_size(ctx.options.max_body_size)
-            except ValueError:
-                raise exceptions.OptionsError(
-                    f"max_body_size must be a number of bytes, or one with a k, m or g suffix "
-                    f"(e.g. 32m), or 0 for no limit; not {ctx.options.max_body_size!r}"
-                ) from None
+            self.max_body_size = read_size_option("max_body_size", "32m")
 
     # ------------------------------------------------------------------ wrong method
 

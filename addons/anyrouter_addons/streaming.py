@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import http
 
 from anyrouter_core.directions import StreamTranslator
 from anyrouter_core.sse import MAX_EVENT_SIZE
 
 from .flow_state import state
-from .request_checks import parse_size
+from .request_checks import read_size_option
 
 DEFAULT_MAX_EVENT_SIZE = f"{MAX_EVENT_SIZE // 1024**2}m"
 
@@ -41,13 +41,7 @@ class EventSizeLimit:
 
     def configure(self, updated: set[str]) -> None:
         if "max_event_size" in updated:
-            try:
-                self.max_bytes = parse_size(ctx.options.max_event_size)
-            except ValueError:
-                raise exceptions.OptionsError(
-                    f"max_event_size must be a number of bytes, or one with a k, m or g suffix "
-                    f"(e.g. 16m), or 0 for no limit; not {ctx.options.max_event_size!r}"
-                ) from None
+            self.max_bytes = read_size_option("max_event_size", "16m")
 
 
 def is_event_stream(response: http.Response) -> bool:
