@@ -20,7 +20,7 @@ from anyrouter_addons.routing import Routing
 from anyrouter_addons.sse_contentview import SSEContentview
 from anyrouter_addons.stats import Stats
 from anyrouter_addons.system_prompt import SystemPrompt
-from anyrouter_addons.streaming import SSEPassthrough
+from anyrouter_addons.streaming import EventSizeLimit, SSEPassthrough
 from anyrouter_addons.token_counting import TokenCounting
 from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
@@ -28,7 +28,9 @@ from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 
 vault = CredentialVault()
-keys = KeyRotation(vault)
+timeouts = UpstreamTimeouts()
+keys = KeyRotation(vault, timeouts)
+event_limit = EventSizeLimit()
 
 addons = [
     Routing(),  # classify the route first: everything below depends on it
@@ -37,13 +39,14 @@ addons = [
     LocalEndpoints(),  # answers /health and /v1/models before anything is forwarded
     keys,  # its response hook retries failed attempts before anything below reads the answer
     BodyDefaults(),
-    Translation(),  # installs its stream translator before SSEPassthrough looks
+    event_limit,  # max_event_size, for the stream decoders of Translation and ModelMap
+    Translation(event_limit),  # installs its stream translator before SSEPassthrough looks
     SystemPrompt(),  # after Translation: edits the body the upstream receives
-    ModelMap(),  # after Translation, before SSEPassthrough: renames the model both ways
+    ModelMap(event_limit),  # after Translation, before SSEPassthrough: renames the model both ways
     HeaderRules(),  # after Translation: rules see the headers the upstream receives
     RequestBodyWriter(),  # after every addon that changes the request body
     SSEPassthrough(),
-    UpstreamTimeouts(),  # after every addon that answers locally or installs a stream
+    timeouts,  # after every addon that answers locally or installs a stream
     TokenCounting(),  # before UpstreamErrors: a missing endpoint becomes an estimate
     UpstreamErrors(),
     PassthroughErrors(),  # errors on passed-through paths in an API client's protocol

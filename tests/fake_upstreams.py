@@ -126,6 +126,64 @@ class NeverAnswers(LoopbackUpstream):
         super().__exit__(*exc)
 
 
+class ErrorThenSilence(NeverAnswers):
+    """Answers the first request with an error, then hangs on every later one.
+
+    A key retry then meets a silent upstream. aimock answers every request alike, so it cannot
+    fail one attempt and hang on the next.
+    """
+
+    def __init__(self, status: int, body: bytes):
+        super().__init__()
+        self.status, self.body = status, body
+        self.requests = 0
+        self._counting = threading.Lock()
+
+    def answer(self, request: _Handler) -> None:
+        with self._counting:
+            self.requests += 1
+            first = self.requests == 1
+        if not first:
+            super().answer(request)
+            return
+        request.send_response(self.status)
+        request.send_header("content-type", "application/json")
+        request.send_header("content-length", str(len(self.body)))
+        request.end_headers()
+        request.wfile.write(self.body)
+
+
+class LineWithoutEnd(LoopbackUpstream):
+    """Starts an event stream with `first`, then sends `size` bytes without a newline, in
+    big writes, and ends the body. Only a request with the header `LINE_WITHOUT_END` gets
+    that; every other request gets `then`, a whole stream.
+
+    A broken or hostile upstream does this; aimock and llama.cpp only send well-formed
+    events, and no real peer sends megabytes without a newline on demand.
+    """
+
+    WRITE = 1024 * 1024
+    HEADER = "x-test-line-without-end"
+
+    def __init__(self, first: bytes, size: int, then: bytes):
+        super().__init__()
+        self.first, self.size, self.then = first, size, then
+        self.whole_line_sent = threading.Event()
+
+    def answer(self, request: _Handler) -> None:
+        request.start_chunked(200, "text/event-stream")
+        if request.headers.get(self.HEADER) is None:
+            request.chunk(self.then)
+            request.end_chunked()
+            return
+        request.chunk(self.first)
+        block = b"x" * self.WRITE
+        for _ in range(self.size // self.WRITE):
+            request.chunk(block)
+        request.end_chunked()
+        self.whole_line_sent.set()
+
+
 class CannedAnswers(LoopbackUpstream):
     """Answers each request with the next canned (status, content type, body), then 200s.
 

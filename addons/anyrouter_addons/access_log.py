@@ -1,5 +1,6 @@
 """One info line per request (route, model, key fingerprint, retries, status, duration), and
-the same facts as the flow's comment in mitmweb, with failed flows marked."""
+the same facts as the flow's comment in mitmweb, with failed flows marked (streams that ended
+in an error included)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class AccessLog:
         if info.get("local"):
             return
         flow.comment = flow_comment(info)
-        failed = flow.response is None or flow.response.status_code >= 400
+        # A stream can fail after its 200: then `upstream_error` says why.
+        failed = flow.response is None or flow.response.status_code >= 400 or bool(info.get("upstream_error"))
         if failed:
             flow.marked = FAILED_MARK

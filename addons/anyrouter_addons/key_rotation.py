@@ -2,7 +2,8 @@
 
 The key pools themselves (rotation, health, stats) are `anyrouter_core.key_pool`; this addon
 reads the options, puts exactly one key in the header the upstream's protocol expects, and
-retries an upstream error with the next healthy key before anything reached the client.
+retries an upstream error with the next healthy key before anything reached the client. A
+retry waits for its whole answer at most `upstream_timeout` (`UpstreamTimeouts`, passed in).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from anyrouter_core.keys import credential_header, parse_key_list, token_allowed
 
 from . import upstream_client
 from .credential_vault import CredentialVault
+from .upstream_timeouts import UpstreamTimeouts
 from .flow_state import route_of, state
 from .responses import answer_locally, error_response
 
 log = logging.getLogger("anyrouter")
 
-RETRY_TIMEOUT_S = 120.0
 _NOT_FORWARDED = (b"content-length", b"transfer-encoding", b"connection", b"keep-alive")
 
 
@@ -59,8 +60,9 @@ class _Attempts:
 
 
 class KeyRotation:
-    def __init__(self, vault: CredentialVault) -> None:
+    def __init__(self, vault: CredentialVault, timeouts: UpstreamTimeouts) -> None:
         self.vault = vault
+        self.timeouts = timeouts
         self.pools = KeyPools()
         self.tokens: list[str] = []
         self._attempts: weakref.WeakKeyDictionary[http.HTTPFlow, _Attempts] = weakref.WeakKeyDictionary()
@@ -184,7 +186,7 @@ class KeyRotation:
                 path=path,
                 headers=list(wire_headers.fields),
                 body=request.raw_content or b"",
-                timeout=RETRY_TIMEOUT_S,
+                timeout=self.timeouts.limit or None,  # 0: no limit
                 verify_tls=not ctx.options.ssl_insecure,
             )
         except (OSError, TimeoutError) as exc:

@@ -19,7 +19,14 @@ from anyrouter_core.routes import Route
 
 from .flow_state import mark_request_json_changed, request_json, route_of, state
 from .responses import replace_json_body
-from .streaming import is_event_stream, is_successful_event_stream, prepare_for_new_body, translating_stream
+from .streaming import (
+    EventSizeLimit,
+    is_event_stream,
+    is_successful_event_stream,
+    note_stream_error,
+    prepare_for_new_body,
+    translating_stream,
+)
 
 _MAPPED_ROUTES = (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES, Route.ANTHROPIC_COUNT_TOKENS)
 
@@ -33,7 +40,8 @@ class _Renamed:
 
 
 class ModelMap:
-    def __init__(self) -> None:
+    def __init__(self, event_limit: EventSizeLimit) -> None:
+        self.event_limit = event_limit
         self.mapping: dict[str, str] = {}
         # Pass-through flows whose answer must carry the client's model name again.
         self._renamed: weakref.WeakKeyDictionary[http.HTTPFlow, _Renamed] = weakref.WeakKeyDictionary()
@@ -78,7 +86,7 @@ class ModelMap:
             return
         if is_successful_event_stream(response):
             prepare_for_new_body(response)
-            response.stream = translating_stream(ModelRenameStream(renamed.protocol, renamed.client_model))
+            response.stream = translating_stream(flow, self.rename_stream(renamed))
 
     def response(self, flow: http.HTTPFlow) -> None:
         renamed = self._renamed.get(flow)
@@ -88,9 +96,10 @@ class ModelMap:
         content = response.get_content(strict=False) or b""
         if is_event_stream(response):
             # A whole event stream: a retry's answer, or a stream built from a finished answer.
-            rename = ModelRenameStream(renamed.protocol, renamed.client_model)
+            rename = self.rename_stream(renamed)
             response.headers.pop("content-encoding", None)
             response.content = rename.feed(content) + rename.end()
+            note_stream_error(flow, rename)
             return
         try:
             body = json.loads(content)
@@ -98,3 +107,6 @@ class ModelMap:
             return
         if isinstance(body, dict) and rename_model_in_body(body, renamed.client_model):
             replace_json_body(response, response.status_code, body)
+
+    def rename_stream(self, renamed: _Renamed) -> ModelRenameStream:
+        return ModelRenameStream(renamed.protocol, renamed.client_model, self.event_limit.max_bytes)

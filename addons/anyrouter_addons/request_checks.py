@@ -32,6 +32,7 @@ from mitmproxy.utils import human
 
 from anyrouter_core.errors import ProxyError, render_error
 from anyrouter_core.routes import classify
+from anyrouter_core.sizes import describe_size
 
 from .responses import answer_locally, json_response
 
@@ -59,11 +60,16 @@ def parse_size(value: str) -> int:
     return size
 
 
-def describe_size(size: int) -> str:
-    for unit, name in ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB")):
-        if size >= unit and size % unit == 0:
-            return f"{size} bytes ({size // unit} {name})"
-    return f"{size} bytes"
+def read_size_option(name: str, example: str) -> int:
+    """The option `name` read with `parse_size`; OptionsError naming the option otherwise."""
+    value = getattr(ctx.options, name)
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise exceptions.OptionsError(
+            f"{name} must be a number of bytes, or one with a k, m or g suffix "
+            f"(e.g. {example}), or 0 for no limit; not {value!r}"
+        ) from None
 
 
 def path_protocol(path: str) -> str | None:
@@ -107,13 +113,7 @@ class RequestChecks:
 
     def configure(self, updated: set[str]) -> None:
         if "max_body_size" in updated:
-            try:
-                self.max_body_size = parse_size(ctx.options.max_body_size)
-            except ValueError:
-                raise exceptions.OptionsError(
-                    f"max_body_size must be a number of bytes, or one with a k, m or g suffix "
-                    f"(e.g. 32m), or 0 for no limit; not {ctx.options.max_body_size!r}"
-                ) from None
+            self.max_body_size = read_size_option("max_body_size", "32m")
 
     # ------------------------------------------------------------------ wrong method
 

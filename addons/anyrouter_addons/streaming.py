@@ -1,4 +1,9 @@
-"""Event streams leave the proxy as they arrive instead of after the whole body."""
+"""Event streams leave the proxy as they arrive instead of after the whole body.
+
+A stream that is translated or has its model renamed is decoded event by event; the decoder
+holds at most `max_event_size` of one event (`EventSizeLimit`). A stream passed through
+unchanged (`SSEPassthrough`) is never decoded: its pieces go on as they come, nothing is held.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,36 @@ from collections.abc import Callable
 from mitmproxy import http
 
 from anyrouter_core.directions import StreamTranslator
+from anyrouter_core.sse import MAX_EVENT_SIZE
+
+from .flow_state import state
+from .request_checks import read_size_option
+
+DEFAULT_MAX_EVENT_SIZE = f"{MAX_EVENT_SIZE // 1024**2}m"
+
+
+class EventSizeLimit:
+    """The `max_event_size` option, read here only: the addons that create stream decoders
+    (`Translation`, `ModelMap`) are given this object and pass `max_bytes` to each."""
+
+    def __init__(self) -> None:
+        self.max_bytes = MAX_EVENT_SIZE
+
+    def load(self, loader) -> None:
+        loader.add_option(
+            "max_event_size",
+            str,
+            DEFAULT_MAX_EVENT_SIZE,
+            "Largest upstream stream event (and line) held while a stream is translated or has "
+            "its model renamed: bytes, or with a k, m or g suffix; 0 for no limit. The default "
+            "16m fits the biggest events LLM APIs send (a whole tool call or image in one event) "
+            "and bounds an upstream that never sends a newline. Past it the client's stream ends "
+            "with an error in its protocol.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "max_event_size" in updated:
+            self.max_bytes = read_size_option("max_event_size", "16m")
 
 
 def is_event_stream(response: http.Response) -> bool:
@@ -18,7 +53,7 @@ def is_successful_event_stream(response: http.Response) -> bool:
     return response.status_code < 400 and is_event_stream(response)
 
 
-def translating_stream(translator: StreamTranslator) -> Callable[[bytes], bytes | list[bytes]]:
+def translating_stream(flow: http.HTTPFlow, translator: StreamTranslator) -> Callable[[bytes], bytes | list[bytes]]:
     """The `flow.response.stream` callable that runs each body piece through `translator`.
 
     mitmproxy calls it once more with b"" at the end of the body. Mid-stream it must never
@@ -27,11 +62,17 @@ def translating_stream(translator: StreamTranslator) -> Callable[[bytes], bytes 
     """
 
     def stream(piece: bytes) -> bytes | list[bytes]:
-        if not piece:
-            return translator.end()
-        return translator.feed(piece) or []
+        out = (translator.feed(piece) or []) if piece else translator.end()
+        note_stream_error(flow, translator)
+        return out
 
     return stream
+
+
+def note_stream_error(flow: http.HTTPFlow, translator: StreamTranslator) -> None:
+    """A stream that ended in an error says why in the flow (its comment shows `upstream_error`)."""
+    if translator.error is not None:
+        state(flow).setdefault("upstream_error", translator.error.message)
 
 
 def prepare_for_new_body(response: http.Response) -> None:

@@ -12,7 +12,13 @@ import weakref
 
 from mitmproxy import ctx, http
 
-from anyrouter_core.directions import ClientRequest, Direction, client_request_facts, direction_for
+from anyrouter_core.directions import (
+    ClientRequest,
+    Direction,
+    StreamTranslator,
+    client_request_facts,
+    direction_for,
+)
 from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError, RequestRejected
 from anyrouter_core.json_body import body_problem
 from anyrouter_core.routes import Route
@@ -20,8 +26,10 @@ from anyrouter_core.routes import Route
 from .flow_state import replace_request_json, request_json, route_of, state
 from .responses import answer_locally, error_response, replace_json_body
 from .streaming import (
+    EventSizeLimit,
     is_event_stream,
     is_successful_event_stream,
+    note_stream_error,
     prepare_for_new_body,
     translating_stream,
 )
@@ -62,7 +70,8 @@ class _Exchange:
 
 
 class Translation:
-    def __init__(self) -> None:
+    def __init__(self, event_limit: EventSizeLimit) -> None:
+        self.event_limit = event_limit
         self._exchanges: weakref.WeakKeyDictionary[http.HTTPFlow, _Exchange] = weakref.WeakKeyDictionary()
 
     def load(self, loader) -> None:
@@ -128,10 +137,12 @@ class Translation:
         if exchange is None or not exchange.direction.translates:
             return
         if is_successful_event_stream(response):
-            created = int(flow.request.timestamp_start)
-            translator = exchange.direction.stream_translator(exchange.facts, created)
             prepare_for_new_body(response)
-            response.stream = translating_stream(translator)
+            response.stream = translating_stream(flow, self.stream_translator(flow, exchange))
+
+    def stream_translator(self, flow: http.HTTPFlow, exchange: _Exchange) -> StreamTranslator:
+        created = int(flow.request.timestamp_start)
+        return exchange.direction.stream_translator(exchange.facts, created, self.event_limit.max_bytes)
 
     def response(self, flow: http.HTTPFlow) -> None:
         exchange = self._exchanges.get(flow)
@@ -154,8 +165,9 @@ class Translation:
         assert response
         if is_event_stream(response):
             # A whole event stream: the answer of a retry, which could not be streamed live.
-            translator = exchange.direction.stream_translator(exchange.facts, int(flow.request.timestamp_start))
+            translator = self.stream_translator(flow, exchange)
             response.content = translator.feed(response.get_content(strict=False) or b"") + translator.end()
+            note_stream_error(flow, translator)
             return
         answer = self.client_answer(flow, exchange)
         if exchange.facts.stream:

@@ -27,8 +27,7 @@ from mitmproxy.proxy import commands
 from mitmproxy.proxy.layers.http import ResponseProtocolError
 from mitmproxy.proxy.layers.http import _http1
 
-from anyrouter_core.errors import ANTHROPIC, ProxyError, render_error
-from anyrouter_core.sse import encode_event
+from anyrouter_core.errors import ProxyError, error_event, render_error
 
 from .flow_state import state
 from .key_rotation import protocol_for
@@ -57,12 +56,6 @@ def _send_with_ending(self, event):
         body = ending.last_events
         yield commands.SendData(self.conn, (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n")
     yield commands.CloseConnection(self.conn)
-
-
-def error_event(protocol: str, error: ProxyError) -> bytes:
-    _, body = render_error(protocol, error)
-    data = json.dumps(body, ensure_ascii=False)
-    return encode_event(data, "error") if protocol == ANTHROPIC else encode_event(data)
 
 
 class UpstreamFailures:

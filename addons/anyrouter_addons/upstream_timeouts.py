@@ -4,7 +4,8 @@ mitmproxy itself waits as long as the upstream keeps the connection open (or kee
 open it). Here a watchdog per flow closes the upstream connection, or cancels the attempt to
 open it, when nothing happens for too long: no connection, no answer, or no next piece of a
 stream. mitmproxy then reports the failure, which `UpstreamFailures` turns into an error the
-client understands.
+client understands. A key retry (`KeyRotation`, its own connection) is bounded by the same
+option, read here: `limit`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class UpstreamTimeouts:
             int,
             120,
             "Seconds to wait for the upstream: to connect, for its answer, and between two "
-            "pieces of a stream. 0 waits forever.",
+            "pieces of a stream; a key retry gets as long for its whole answer. 0 waits forever.",
         )
 
     def configure(self, updated: set[str]) -> None:

@@ -4,7 +4,9 @@
 bytes completed by them; nothing is held back except an event still missing its end. The
 client must never take a broken stream for a finished one, so an upstream `error` event, an
 event that cannot be read, or a body that ends before `message_stop` all end the stream with
-an OpenAI error chunk (`{"error": {...}}`) and no `[DONE]`.
+an OpenAI error chunk (`{"error": {...}}`) and no `[DONE]`; so does an event bigger than
+`max_event_size` (see `sse.SSEDecoder`), after which the rest of the body is dropped unread.
+`error` is the error the stream ended with, if any.
 
 `OpenAIChunkWriter` is the one place chunks are shaped; `openai_stream_from_completion` uses it
 too, so both produce the same sequence: role chunk, deltas, finish chunk, usage chunk (only
@@ -22,8 +24,8 @@ from .anthropic_to_openai_response import (
     tool_arguments_json,
     upstream_garbage,
 )
-from .errors import OPENAI, ProxyError, render_error
-from .sse import SSEDecoder, SSEEvent, encode_event
+from .errors import OPENAI, ProxyError, event_too_large, render_error
+from .sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 from .stop_reasons import finish_reason_for
 from .usage import openai_usage_from_anthropic
 
@@ -102,8 +104,9 @@ class AnthropicToOpenAIStream:
         include_usage: bool,
         created: int,
         completion_id: str | None = None,
+        max_event_size: int = MAX_EVENT_SIZE,
     ) -> None:
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_size)
         self._client_model = client_model
         self._include_usage = include_usage
         self._created = created
@@ -114,11 +117,16 @@ class AnthropicToOpenAIStream:
         self._usage: dict = {}
         self._finish_sent = False
         self._ended = False
+        self.error: ProxyError | None = None
 
     def feed(self, piece: bytes) -> bytes:
         if self._ended:
             return b""
-        return self._translate(self._decoder.feed(piece))
+        try:
+            return self._translate(self._decoder.feed(piece))
+        except EventTooLarge as overflow:
+            out = self._translate(overflow.events)
+            return out if self._ended else out + self._fail(event_too_large(overflow))
 
     def end(self) -> bytes:
         if self._ended:
@@ -141,6 +149,7 @@ class AnthropicToOpenAIStream:
 
     def _fail(self, error: ProxyError) -> bytes:
         self._ended = True
+        self.error = error
         return error_chunk(error)
 
     def _on_event(self, event: SSEEvent) -> bytes:

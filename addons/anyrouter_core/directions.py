@@ -16,7 +16,7 @@ from .anthropic_stream_from_message import anthropic_stream_from_message
 from .anthropic_stream_to_openai import AnthropicToOpenAIStream
 from .anthropic_to_openai_request import translate_anthropic_request
 from .anthropic_to_openai_response import openai_completion_from_anthropic
-from .errors import ANTHROPIC, OPENAI
+from .errors import ANTHROPIC, OPENAI, ProxyError
 from .openai_stream_from_completion import openai_stream_from_completion
 from .openai_stream_to_anthropic import OpenAIToAnthropicStream
 from .openai_to_anthropic_request import translate_openai_request
@@ -29,6 +29,9 @@ OPENAI_PATH = "/v1/chat/completions"
 
 
 class StreamTranslator(Protocol):
+    error: ProxyError | None
+    """The error the stream ended with (an upstream error, an unreadable or too big event)."""
+
     def feed(self, piece: bytes) -> bytes: ...
 
     def end(self) -> bytes: ...
@@ -83,7 +86,8 @@ class Direction:
     def translate_response(self, body: dict, facts: ClientRequest, created: int) -> dict:
         raise NotImplementedError
 
-    def stream_translator(self, facts: ClientRequest, created: int) -> StreamTranslator:
+    def stream_translator(self, facts: ClientRequest, created: int, max_event_size: int) -> StreamTranslator:
+        """`max_event_size`: the bound on one upstream event, in bytes (see `sse.SSEDecoder`)."""
         raise NotImplementedError
 
     def stream_from_answer(self, answer: dict, facts: ClientRequest) -> bytes:
@@ -108,9 +112,12 @@ class OpenAIClientToAnthropic(Direction):
     def translate_response(self, body: dict, facts: ClientRequest, created: int) -> dict:
         return openai_completion_from_anthropic(body, client_model=facts.model, created=created)
 
-    def stream_translator(self, facts: ClientRequest, created: int) -> StreamTranslator:
+    def stream_translator(self, facts: ClientRequest, created: int, max_event_size: int) -> StreamTranslator:
         return AnthropicToOpenAIStream(
-            client_model=facts.model, include_usage=facts.include_usage, created=created
+            client_model=facts.model,
+            include_usage=facts.include_usage,
+            created=created,
+            max_event_size=max_event_size,
         )
 
 
@@ -125,11 +132,12 @@ class AnthropicClientToOpenAI(Direction):
             body, client_model=facts.model, stop_sequences=list(facts.stop_sequences)
         )
 
-    def stream_translator(self, facts: ClientRequest, created: int) -> StreamTranslator:
+    def stream_translator(self, facts: ClientRequest, created: int, max_event_size: int) -> StreamTranslator:
         return OpenAIToAnthropicStream(
             client_model=facts.model,
             stop_sequences=list(facts.stop_sequences),
             estimated_input_tokens=facts.estimated_input_tokens,
+            max_event_size=max_event_size,
         )
 
 

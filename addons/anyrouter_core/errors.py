@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from .sse import EventTooLarge, encode_event
+
 ANTHROPIC = "anthropic"
 OPENAI = "openai"
 PROTOCOLS = (ANTHROPIC, OPENAI)
@@ -94,6 +96,18 @@ def render_error(protocol: str, error: ProxyError) -> tuple[int, dict]:
             "code": error.code,
         }
     }
+
+
+def error_event(protocol: str, error: ProxyError) -> bytes:
+    """The error as a stream's last event: Anthropic `event: error`, an OpenAI error chunk."""
+    _, body = render_error(protocol, error)
+    data = json.dumps(body, ensure_ascii=False)
+    return encode_event(data, "error") if protocol == ANTHROPIC else encode_event(data)
+
+
+def event_too_large(overflow: EventTooLarge) -> ProxyError:
+    """An upstream event past the decoder's bound: the upstream's fault, like any garbage."""
+    return ProxyError(502, str(overflow), "api_error")
 
 
 _ANTHROPIC_TYPES = frozenset(_ANTHROPIC_TYPE_BY_STATUS.values())

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from .errors import ANTHROPIC, OPENAI
-from .sse import SSEDecoder, SSEEvent, encode_event
+from .errors import ANTHROPIC, OPENAI, ProxyError, error_event, event_too_large
+from .sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 
 def parse_model_map(text: str) -> dict[str, str]:
@@ -68,22 +68,37 @@ class ModelRenameStream:
     Events are re-encoded (`data:` lines, and `event:` when present); comment lines and `id:`
     / `retry:` fields, which no LLM API client reads, are not kept. Data that is not JSON
     (`[DONE]`) passes unchanged.
+
+    An event bigger than `max_event_size` (see `sse.SSEDecoder`) ends the stream with an error
+    event in the protocol's shape, kept in `error`; the rest of the body is dropped unread.
     """
 
-    def __init__(self, protocol: str, client_model: str) -> None:
+    def __init__(self, protocol: str, client_model: str, max_event_size: int = MAX_EVENT_SIZE) -> None:
         if protocol not in (ANTHROPIC, OPENAI):
             raise ValueError(f"unknown protocol {protocol!r}")
         self.protocol = protocol
         self.client_model = client_model
-        self._decoder = SSEDecoder()
+        self.error: ProxyError | None = None
+        self._decoder = SSEDecoder(max_event_size)
         # Only Anthropic's message_start names the model: skip parsing every other event.
         self._marker = '"message_start"' if protocol == ANTHROPIC else '"model"'
 
     def feed(self, piece: bytes) -> bytes:
-        return b"".join(self._encode(event) for event in self._decoder.feed(piece))
+        if self.error is not None:
+            return b""
+        try:
+            return self._encode_all(self._decoder.feed(piece))
+        except EventTooLarge as overflow:
+            self.error = event_too_large(overflow)
+            return self._encode_all(overflow.events) + error_event(self.protocol, self.error)
 
     def end(self) -> bytes:
-        return b"".join(self._encode(event) for event in self._decoder.end())
+        if self.error is not None:
+            return b""
+        return self._encode_all(self._decoder.end())
+
+    def _encode_all(self, events: list[SSEEvent]) -> bytes:
+        return b"".join(self._encode(event) for event in events)
 
     def _encode(self, event: SSEEvent) -> bytes:
         data = event.data

@@ -20,8 +20,10 @@ accumulator ends with `input == {}`; leading whitespace in arguments is not sent
 Errors end the stream with `event: error` (Anthropic shape): an upstream error chunk, data
 that is not a JSON object, tool-call arguments arriving for a call whose block was already
 closed (interleaved calls cannot be told apart afterwards), a nameless tool call, and any
-end of stream before a `finish_reason` — a truncated upstream never looks like success.
-After that, and after `message_stop`, `feed()` and `end()` return b"".
+end of stream before a `finish_reason` — a truncated upstream never looks like success —,
+and an event bigger than `max_event_size` (see `sse.SSEDecoder`). After that, and after
+`message_stop`, `feed()` and `end()` return b"" (the rest of the body is dropped unread);
+`error` is the error the stream ended with, if any.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import json
 from dataclasses import dataclass, field
 
 from .anthropic_stream_from_message import anthropic_event_bytes
-from .errors import ANTHROPIC, ProxyError, RequestRejected, parse_upstream_error, render_error
+from .errors import ANTHROPIC, ProxyError, RequestRejected, event_too_large, parse_upstream_error, render_error
 from .openai_to_anthropic_response import (
     anthropic_stop,
     matched_stop_sequence,
@@ -39,7 +41,7 @@ from .openai_to_anthropic_response import (
     reasoning_text,
     upstream_garbage,
 )
-from .sse import SSEDecoder, SSEEvent
+from .sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent
 from .usage import anthropic_usage_from_openai
 
 _THINKING = "thinking"
@@ -72,8 +74,9 @@ class OpenAIToAnthropicStream:
         stop_sequences: list[str] | None = None,
         message_id: str | None = None,
         estimated_input_tokens: int = 0,
+        max_event_size: int = MAX_EVENT_SIZE,
     ) -> None:
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_size)
         self._client_model = client_model
         self._stop_sequences = [s for s in stop_sequences or () if isinstance(s, str) and s]
         self._tail_length = max((len(s) for s in self._stop_sequences), default=0)
@@ -92,11 +95,18 @@ class OpenAIToAnthropicStream:
         self._finish_reason: str | None = None
         self._matched_stop: str | None = None
         self._usage: dict | None = None
+        self.error: ProxyError | None = None
 
     def feed(self, piece: bytes) -> bytes:
         if self._done:
             return b""
-        return self._run(self._decoder.feed(piece), at_end=False)
+        try:
+            return self._run(self._decoder.feed(piece), at_end=False)
+        except EventTooLarge as overflow:
+            out = self._run(overflow.events, at_end=False)
+            if not self._done:
+                self._fail(event_too_large(overflow))
+            return out + self._take_out()
 
     def end(self) -> bytes:
         if self._done:
@@ -115,6 +125,9 @@ class OpenAIToAnthropicStream:
                 self._on_upstream_end()
         except RequestRejected as failure:
             self._fail(failure.error)
+        return self._take_out()
+
+    def _take_out(self) -> bytes:
         out, self._out = b"".join(self._out), []
         return out
 
@@ -327,6 +340,7 @@ class OpenAIToAnthropicStream:
         _, body = render_error(ANTHROPIC, error)
         self._emit(body)
         self._done = True
+        self.error = error
 
     def _emit(self, payload: dict) -> None:
         self._out.append(anthropic_event_bytes(payload))

@@ -2,11 +2,23 @@
 
 `SSEDecoder.feed()` takes raw body pieces exactly as they arrive from the network, which never
 line up with event boundaries, and returns the events completed by that piece.
+
+The decoder holds at most `max_event_size` bytes of the event it is gathering, so that an
+upstream sending megabytes without a newline cannot grow the proxy's memory without limit.
+Past the bound it drops what it held and raises `EventTooLarge`; callers end their client's
+stream with an error in the client's protocol.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .sizes import describe_size
+
+MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The default bound. The biggest events LLM APIs send carry one whole piece of an answer (a
+tool call's arguments, an image, a long text delta from a relay that does not split them):
+megabytes at the very most. 16 MiB leaves room for those and still bounds a broken upstream."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,33 +27,62 @@ class SSEEvent:
     data: str
 
 
+class EventTooLarge(Exception):
+    """A line, or an event's lines together, passed the decoder's `limit`; it dropped them.
+
+    `events` are the events the same `feed()` call completed before the overflow: the caller
+    handles them first, then ends the stream. The decoder is usable no further: every later
+    `feed()` or `end()` raises `EventTooLarge` again (with no events).
+    """
+
+    def __init__(self, limit: int, events: list[SSEEvent] | None = None) -> None:
+        super().__init__(f"the upstream sent an event bigger than the {describe_size(limit)} allowed (max_event_size)")
+        self.limit = limit
+        self.events = events or []
+
+
 class SSEDecoder:
     """Turns a byte stream into `SSEEvent`s, following the WHATWG event-stream rules.
 
     An event is complete at its blank line. Comment lines and fields other than `event` and
     `data` are ignored. Lines may end in CRLF, LF or CR.
+
+    `max_event_size` (bytes, 0 for no bound) bounds what is held for one event: its `data` and
+    `event` lines as they came, without line endings, plus the line still arriving (whatever
+    its field). Every line is bounded by it too, comments included. An event of exactly
+    `max_event_size` bytes passes. `end()` only flushes what `feed()` already accepted, so it
+    raises `EventTooLarge` only after `feed()` did.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int = MAX_EVENT_SIZE) -> None:
+        self._limit = max_event_size
         self._buffer = bytearray()
+        self._partial = 0  # bytes at the buffer's start known to hold no line end
         self._event: str | None = None
         self._data: list[str] = []
+        self._held = 0  # bytes of the lines kept for the event being gathered
+        self._overflowed = False
 
     def feed(self, piece: bytes) -> list[SSEEvent]:
+        self._refuse_after_overflow()
         self._buffer += piece
         events: list[SSEEvent] = []
         for line in self._take_complete_lines():
             event = self._process_line(line)
             if event is not None:
                 events.append(event)
+            self._check_bound(max(len(line), self._held), events)
+        self._check_bound(self._held + self._partial, events)
         return events
 
     def end(self) -> list[SSEEvent]:
         """Flush at end of body: a last event without its blank line still counts."""
+        self._refuse_after_overflow()
         events: list[SSEEvent] = []
         if self._buffer:
             line = bytes(self._buffer).rstrip(b"\r")
             self._buffer.clear()
+            self._partial = 0
             event = self._process_line(line)
             if event is not None:
                 events.append(event)
@@ -50,14 +91,30 @@ class SSEDecoder:
             events.append(event)
         return events
 
+    def _refuse_after_overflow(self) -> None:
+        if self._overflowed:
+            raise EventTooLarge(self._limit)
+
+    def _check_bound(self, size: int, events: list[SSEEvent]) -> None:
+        """Drops everything and raises when `size` (a line, or what is held) passes the bound."""
+        limit = self._limit
+        if limit and size > limit:
+            self._buffer = bytearray()  # a new one: the old one's memory goes back at once
+            self._partial = self._held = 0
+            self._event, self._data = None, []
+            self._overflowed = True
+            raise EventTooLarge(limit, events)
+
     def _take_complete_lines(self) -> list[bytes]:
         lines: list[bytes] = []
         buffer = self._buffer
         start = 0
+        # What earlier pieces left is one line without its end: no need to search it again.
+        search_from = self._partial
         length = len(buffer)
         while start < length:
-            lf = buffer.find(b"\n", start)
-            cr = buffer.find(b"\r", start, lf if lf != -1 else length)
+            lf = buffer.find(b"\n", search_from)
+            cr = buffer.find(b"\r", search_from, lf if lf != -1 else length)
             if cr != -1:
                 # A CR at the very end may be the first half of a CRLF still on its way.
                 if cr == length - 1:
@@ -69,11 +126,14 @@ class SSEDecoder:
                 start = lf + 1
             else:
                 break
+            search_from = start
         del buffer[:start]
+        self._partial = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
         return lines
 
     def _process_line(self, raw: bytes) -> SSEEvent | None:
         if not raw:
+            self._held = 0
             if not self._data and self._event is None:
                 return None
             event = SSEEvent(self._event, "\n".join(self._data))
@@ -87,8 +147,10 @@ class SSEDecoder:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+            self._held += len(raw)
         elif name == "event":
             self._event = value
+            self._held += len(raw)
         return None
 
 

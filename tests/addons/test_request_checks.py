@@ -16,8 +16,9 @@ from mitmproxy.proxy.layers.http import (
 from mitmproxy.test import taddons, tutils
 
 from anyrouter_addons import request_checks
-from anyrouter_addons.request_checks import RequestChecks, describe_size, parse_size
+from anyrouter_addons.request_checks import RequestChecks, parse_size
 from anyrouter_addons.translation import Translation
+from anyrouter_core.sizes import describe_size
 
 
 def make_flow(method: str, path: str, content: bytes = b"", headers: dict | None = None) -> http.HTTPFlow:

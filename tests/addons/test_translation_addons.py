@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from addon_flows import request_flow, send_request
-from mitmproxy import http
+from mitmproxy import exceptions, http
 from mitmproxy.proxy.layers.http import (
     HttpResponseHeadersHook,
     HttpResponseHook,
@@ -140,6 +141,29 @@ def test_event_stream_gets_a_translating_stream_and_errors_do_not(chain):
     failing.response = tutils.tresp(status_code=429, headers=http.Headers([(b"content-type", b"text/event-stream")]))
     chain.run(HttpResponseHeadersHook, failing)
     assert not failing.response.stream
+
+
+def test_max_event_size_defaults_to_16m_and_refuses_what_is_not_a_size(chain):
+    assert chain.tctx.options.max_event_size == "16m"
+    with pytest.raises(exceptions.OptionsError, match=r"max_event_size must be a number of bytes.*not 'huge'"):
+        chain.configure(max_event_size="huge")
+
+
+def test_a_stream_past_max_event_size_ends_in_an_error_and_the_flow_says_why(chain):
+    chain.configure(max_event_size="1k")
+    flow = openai_flow({**OPENAI_BODY, "stream": True})
+    send(chain, flow)
+    flow.response = tutils.tresp(headers=http.Headers([(b"content-type", b"text/event-stream")]), content=None)
+    chain.run(HttpResponseHeadersHook, flow)
+    message = "the upstream sent an event bigger than the 1024 bytes (1 KiB) allowed (max_event_size)"
+    assert flow.response.stream(b"data: " + b"x" * 1000) == []  # within the bound: held
+    assert message.encode() in flow.response.stream(b"x" * 100)
+    assert flow.response.stream(b"x" * 100_000) == []  # the rest is dropped, not held
+    assert flow.response.stream(b"") == b""
+    chain.run(HttpResponseHook, flow)
+    assert flow.metadata["anyrouter"]["upstream_error"] == message
+    assert f"upstream error: {message}" in flow.comment
+    assert flow.marked == ":warning:"
 
 
 def test_force_non_stream_asks_without_stream_and_answers_with_one(chain):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import anthropic
 import openai
 import pytest
 
-from fake_upstreams import GatedEventStream, NeverAccepts, NeverAnswers
+from fake_upstreams import GATE_TIMEOUT, ErrorThenSilence, GatedEventStream, NeverAccepts, NeverAnswers
 from harness import LOOPBACK
 from test_streaming_is_unbuffered import ANTHROPIC_FIRST, ANTHROPIC_REST
 
@@ -52,3 +53,21 @@ def test_connect_that_hangs_is_a_504(new_proxy):
             client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
         assert caught.value.status_code == 504
         assert caught.value.body["error"]["message"] == "anyrouter: could not connect to the upstream within 1 s"
+
+
+def test_a_key_retry_waits_upstream_timeout_not_longer(new_proxy):
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "first key: overloaded"}}
+    with ErrorThenSilence(529, json.dumps(overloaded).encode()) as upstream:
+        proxy = new_proxy(
+            upstream.url, upstream_timeout="1", upstream_keys="sk-ant-retry-0001,sk-ant-retry-0002"
+        )
+        # The retry's upstream stays silent for GATE_TIMEOUT: a client that waits less than
+        # that gets an answer only if the retry gave up after upstream_timeout.
+        client = anthropic.Anthropic(
+            base_url=proxy.url, api_key="unused", max_retries=0, timeout=GATE_TIMEOUT / 2
+        )
+        with pytest.raises(anthropic.APIStatusError) as caught:
+            client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+        assert upstream.requests == 2  # the first attempt, then the retry with the other key
+        assert caught.value.status_code == 529
+        assert caught.value.body["error"]["message"] == "first key: overloaded"

@@ -457,3 +457,27 @@ def test_event_spanning_many_pieces_comes_out_once_complete():
     outputs = [stream.feed(body[i : i + 7]) for i in range(0, len(body), 7)]
     assert all(out == b"" for out in outputs[:-1])
     assert [json.loads(p)["choices"][0]["delta"] for p in sse_payloads(outputs[-1])] == [{"content": long_text}]
+
+
+def test_an_event_past_max_event_size_ends_with_an_error_chunk_naming_the_limit():
+    stream = AnthropicToOpenAIStream(client_model="gpt-4o", include_usage=False, created=CREATED, max_event_size=1024)
+    head = anthropic_stream(text_events("Hel")[:3])
+    # The events completed in the same piece as the overflow still reach the client, first.
+    body = stream.feed(head + b"event: content_block_delta\ndata: " + b"x" * 2048)
+    payloads = sse_payloads(body)
+    assert [json.loads(p)["choices"][0]["delta"] for p in payloads[:-1]] == [
+        {"role": "assistant", "content": ""},
+        {"content": "Hel"},
+    ]
+    message = "the upstream sent an event bigger than the 1024 bytes (1 KiB) allowed (max_event_size)"
+    assert json.loads(payloads[-1]) == {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+    assert stream.error is not None and stream.error.message == message
+    assert stream.feed(b"x" * 4096 + b"\n\n" + anthropic_stream(text_events("more"))) == b""
+    assert stream.end() == b""
+
+
+def test_a_stream_that_finished_before_the_overflow_stays_finished():
+    stream = AnthropicToOpenAIStream(client_model="gpt-4o", include_usage=False, created=CREATED, max_event_size=1024)
+    body = stream.feed(anthropic_stream(text_events("Hi")) + b"data: " + b"x" * 2048)
+    assert read_openai_stream(body)[1] == "[DONE]"
+    assert stream.error is None

@@ -147,3 +147,24 @@ def test_any_split_of_the_body_gives_the_same_output(protocol, data):
     models = [json.loads(e.data).get("model") or json.loads(e.data).get("message", {}).get("model")
               for e in events if e.data != "[DONE]"]
     assert UPSTREAM not in models and CLIENT in models
+
+
+@pytest.mark.parametrize(
+    ("protocol", "error"),
+    [
+        ("anthropic", SSEEvent("error", '{"type": "error", "error": {"type": "api_error", "message": "%s"}}')),
+        ("openai", SSEEvent(None, '{"error": {"message": "%s", "type": "server_error", "param": null, "code": null}}')),
+    ],
+)
+def test_an_event_past_max_event_size_ends_with_an_error_event_of_the_protocol(protocol, error):
+    stream = ModelRenameStream(protocol, CLIENT, max_event_size=1024)
+    first = anthropic_stream() if protocol == "anthropic" else openai_stream()
+    first_event = first[: first.index(b"\n\n") + 2]
+    out = stream.feed(first_event + b"data: " + b"x" * 2048)
+    message = "the upstream sent an event bigger than the 1024 bytes (1 KiB) allowed (max_event_size)"
+    events = decode(out)
+    assert len(events) == 2  # the event completed before the overflow, then the error
+    assert events[1] == SSEEvent(error.event, error.data % message)
+    assert stream.error is not None and stream.error.message == message
+    assert stream.feed(b"\n\n" + first) == b""
+    assert stream.end() == b""

@@ -492,3 +492,23 @@ def test_sdk_streaming_client_raises_on_error_event():
     body = run(sse(chunk({"content": "Hi"}), {"error": {"message": "boom", "code": 503}}))
     with pytest.raises(anthropic.APIStatusError, match="overloaded_error"), _sdk_stream(body) as stream:
         stream.until_done()
+
+
+def test_an_event_past_max_event_size_ends_with_an_error_event_naming_the_limit():
+    stream = translator(max_event_size=1024)
+    # The events completed in the same piece as the overflow still reach the client, first.
+    out = stream.feed(sse(chunk({"content": "Hi"}), done=False) + b"data: " + b"x" * 2048)
+    checked = check_anthropic_stream(out)
+    assert kinds(checked.events) == ["message_start", "content_block_start", "content_block_delta"]
+    message = "the upstream sent an event bigger than the 1024 bytes (1 KiB) allowed (max_event_size)"
+    assert checked.error == {"type": "error", "error": {"type": "api_error", "message": message}}
+    assert stream.error is not None and stream.error.message == message
+    assert stream.feed(b"x" * 4096 + b"\n\n" + sse(chunk({"content": "more"}))) == b""
+    assert stream.end() == b""
+
+
+def test_a_stream_that_finished_before_the_overflow_stays_finished():
+    stream = translator(max_event_size=1024)
+    out = stream.feed(sse(chunk({"content": "Hi"}, finish_reason="stop")) + b"data: " + b"x" * 2048)
+    assert kinds(check_anthropic_stream(out).events)[-1] == "message_stop"
+    assert stream.error is None

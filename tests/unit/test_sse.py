@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anyrouter_core.sse import SSEDecoder, SSEEvent, encode_event
+from anyrouter_core.sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 
 def decode_all(pieces: list[bytes]) -> list[SSEEvent]:
@@ -67,3 +68,124 @@ def test_any_split_of_the_body_gives_the_same_events(event_list, data):
     pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
     assert decode_all(pieces) == [SSEEvent(name, payload) for name, payload in event_list]
     assert decode_all([bytes([b]) for b in body]) == decode_all([body])
+
+
+# ------------------------------------------------------------------ the bound on one event
+
+LIMIT = 16
+
+
+def test_a_line_of_exactly_the_limit_passes_one_byte_more_does_not():
+    line = b"data: " + b"x" * (LIMIT - 6)
+    assert len(line) == LIMIT
+    assert decode_all_bounded([line + b"\n\n"]) == [SSEEvent(None, "x" * (LIMIT - 6))]
+    with pytest.raises(EventTooLarge):
+        decode_all_bounded([line + b"x\n\n"])
+
+
+def test_a_line_without_its_end_overflows_on_the_piece_that_passes_the_limit():
+    decoder = SSEDecoder(LIMIT)
+    assert decoder.feed(b"data: " + b"x" * (LIMIT - 7)) == []
+    assert decoder.feed(b"x") == []  # exactly the limit, still waiting for the line end
+    with pytest.raises(EventTooLarge) as caught:
+        decoder.feed(b"x")
+    assert caught.value.limit == LIMIT
+    assert caught.value.events == []
+
+
+def test_a_cr_waiting_for_its_lf_is_not_counted():
+    decoder = SSEDecoder(LIMIT)
+    assert decoder.feed(b"data: " + b"x" * (LIMIT - 6) + b"\r") == []
+    assert decoder.feed(b"\n\r\n") == [SSEEvent(None, "x" * (LIMIT - 6))]
+
+
+def test_the_lines_of_one_event_are_bounded_together():
+    # 7 + 9 bytes: exactly the limit; a byte more in either line passes it.
+    assert decode_all_bounded([b"data: 1\ndata: 123\n\n"]) == [SSEEvent(None, "1\n123")]
+    assert decode_all_bounded([b"event: e\ndata: 12\n\n"]) == [SSEEvent("e", "12")]
+    with pytest.raises(EventTooLarge):
+        decode_all_bounded([b"data: 1\ndata: 1234\n\n"])
+    with pytest.raises(EventTooLarge):  # the second line still arriving counts already
+        decode_all_bounded([b"data: 1\n", b"data: 1234"])
+
+
+def test_many_events_each_within_the_limit_pass_whatever_their_total():
+    body = encode_event("0123456789") * 1000
+    assert decode_all_bounded([body]) == [SSEEvent(None, "0123456789")] * 1000
+
+
+def test_comment_lines_are_not_held_but_each_is_bounded():
+    comments = b": keep-alive\n" * 10  # 12 bytes each: 120 in all, none of them kept
+    assert decode_all_bounded([comments + b"data: x\n\n"]) == [SSEEvent(None, "x")]
+    with pytest.raises(EventTooLarge):
+        decode_all_bounded([b": " + b"c" * LIMIT + b"\n"])
+
+
+def test_events_completed_before_the_overflow_come_with_it():
+    decoder = SSEDecoder(LIMIT)
+    with pytest.raises(EventTooLarge) as caught:
+        decoder.feed(b"data: a\n\ndata: b\n\ndata: " + b"x" * LIMIT)
+    assert caught.value.events == [SSEEvent(None, "a"), SSEEvent(None, "b")]
+
+
+def test_after_an_overflow_the_decoder_holds_nothing_and_refuses_every_call():
+    decoder = SSEDecoder(LIMIT)
+    with pytest.raises(EventTooLarge):
+        decoder.feed(b"event: e\ndata: " + b"x" * LIMIT)
+    for call in (lambda: decoder.feed(b"\n\ndata: fine\n\n"), decoder.end):
+        with pytest.raises(EventTooLarge) as caught:
+            call()
+        assert caught.value.events == []
+
+
+def test_the_message_names_the_limit_and_the_option():
+    assert str(EventTooLarge(MAX_EVENT_SIZE)) == (
+        "the upstream sent an event bigger than the 16777216 bytes (16 MiB) allowed (max_event_size)"
+    )
+
+
+def test_zero_means_no_bound():
+    line = b"data: " + b"x" * (MAX_EVENT_SIZE + 1)
+    assert decode_all_bounded([line, b"\n\n"], limit=0) == [SSEEvent(None, "x" * (MAX_EVENT_SIZE + 1))]
+
+
+def test_the_default_bound_is_max_event_size():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: " + b"x" * (MAX_EVENT_SIZE - 6)) == []
+    with pytest.raises(EventTooLarge):
+        decoder.feed(b"x")
+
+
+def decode_all_bounded(pieces: list[bytes], limit: int = LIMIT) -> list[SSEEvent]:
+    decoder = SSEDecoder(limit)
+    events: list[SSEEvent] = []
+    for piece in pieces:
+        events += decoder.feed(piece)
+    return events + decoder.end()
+
+
+def held_size(name: str | None, payload: str) -> int:
+    """What the decoder keeps of one encoded event: its lines, without their ends."""
+    return sum(len(line) for line in encode_event(payload, name).split(b"\n"))
+
+
+@given(events, st.data(), st.integers(1, 120))
+def test_an_event_overflows_exactly_when_its_lines_pass_the_limit(event_list, data, limit):
+    body = b"".join(encode_event(payload, name) for name, payload in event_list)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=10)))
+    pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    sizes = [held_size(name, payload) for name, payload in event_list]
+    fitting = next((i for i, size in enumerate(sizes) if size > limit), len(sizes))
+    expected = [SSEEvent(name, payload) for name, payload in event_list[:fitting]]
+    decoder = SSEDecoder(limit)
+    seen: list[SSEEvent] = []
+    try:
+        for piece in pieces:
+            seen += decoder.feed(piece)
+        seen += decoder.end()
+    except EventTooLarge as overflow:
+        seen += overflow.events
+        assert fitting < len(sizes), "overflowed though every event fits"
+    else:
+        assert fitting == len(sizes), "an event past the limit got through"
+    assert seen == expected
