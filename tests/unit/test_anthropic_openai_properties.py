@@ -12,7 +12,7 @@ from openai.types.chat import completion_create_params
 from anthropic_stream_checks import check_anthropic_stream
 from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.openai_stream_to_anthropic import OpenAIToAnthropicStream
+from unit.pairs import OpenAIToAnthropicStream
 
 _OPENAI_FIELDS = set(completion_create_params.CompletionCreateParamsBase.__annotations__) | {"stream"}
 _OPENAI_REQUEST = {

@@ -1,7 +1,7 @@
 import anthropic.types
 
 from anthropic_stream_checks import check_anthropic_stream, sse_events
-from anyrouter_core.anthropic_stream_from_message import anthropic_stream_from_message
+from unit.pairs import anthropic_stream_from_message
 
 
 def message(content, stop_reason="end_turn", stop_sequence=None, usage=None):

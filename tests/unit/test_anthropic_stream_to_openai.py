@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from anyrouter_core.anthropic_stream_to_openai import AnthropicToOpenAIStream
+from unit.pairs import AnthropicToOpenAIStream
 from unit.checks_openai_to_anthropic import accumulate, anthropic_stream, read_openai_stream, sse_payloads
 
 CREATED = 1700000000

@@ -1,7 +1,7 @@
 import pytest
 from openai.types.chat import ChatCompletion
 
-from anyrouter_core.anthropic_to_openai_response import completion_id_for, openai_completion_from_anthropic
+from unit.pairs import completion_id_for, openai_completion_from_anthropic
 from anyrouter_core.errors import OPENAI, RequestRejected, render_error
 
 USAGE = {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}

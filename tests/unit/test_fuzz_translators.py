@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from anyrouter_core.anthropic_stream_to_openai import AnthropicToOpenAIStream
+from unit.pairs import AnthropicToOpenAIStream
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.openai_stream_to_anthropic import OpenAIToAnthropicStream
-from anyrouter_core.openai_to_anthropic_response import anthropic_message_from_openai
+from unit.pairs import OpenAIToAnthropicStream
+from unit.pairs import anthropic_message_from_openai
 from anyrouter_core.sse import SSEDecoder, encode_event
 
 json_values = st.recursive(

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
 
-from anyrouter_core.anthropic_stream_to_openai import AnthropicToOpenAIStream
-from anyrouter_core.anthropic_to_openai_response import openai_completion_from_anthropic
+from unit.pairs import AnthropicToOpenAIStream
+from unit.pairs import openai_completion_from_anthropic
 from anyrouter_core.errors import RequestRejected
 from anyrouter_core.openai_to_anthropic_request import translate_openai_request
 from anyrouter_core.sse import encode_event

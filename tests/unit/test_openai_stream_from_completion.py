@@ -1,9 +1,9 @@
 import pytest
 
-from anyrouter_core.anthropic_stream_to_openai import AnthropicToOpenAIStream
-from anyrouter_core.anthropic_to_openai_response import openai_completion_from_anthropic
+from unit.pairs import AnthropicToOpenAIStream
+from unit.pairs import openai_completion_from_anthropic
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.openai_stream_from_completion import openai_stream_from_completion
+from unit.pairs import openai_stream_from_completion
 from unit.checks_openai_to_anthropic import accumulate, anthropic_stream, read_openai_stream
 
 USAGE = {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14, "prompt_tokens_details": {"cached_tokens": 0}}

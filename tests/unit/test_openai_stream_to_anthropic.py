@@ -5,7 +5,7 @@ import httpx2
 import pytest
 
 from anthropic_stream_checks import check_anthropic_stream
-from anyrouter_core.openai_stream_to_anthropic import OpenAIToAnthropicStream
+from unit.pairs import OpenAIToAnthropicStream
 
 
 def chunk(delta=None, finish_reason=None, usage=None, choices=True, **choice_fields):

@@ -2,7 +2,7 @@ import anthropic.types
 import pytest
 
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.openai_to_anthropic_response import anthropic_message_from_openai
+from unit.pairs import anthropic_message_from_openai
 
 
 def completion(message=None, finish_reason="stop", usage=None, **choice_fields):

@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class Text:
+    """`refusal`: the model declined, and this text says so (OpenAI keeps such text apart from
+    the content; protocols without that distinction send it as ordinary text)."""
+
     text: str
     cache: dict | None = None
     citations: list | None = None
     path: str = ""
+    refusal: bool = False
 
 
 @dataclass(slots=True)

@@ -25,9 +25,13 @@ from .blocks import Block
 
 @dataclass(slots=True)
 class MessageStart:
+    """`created`: when the upstream says it made the answer (Unix seconds), None when its
+    protocol does not say."""
+
     id: str
     model: str
     usage: Usage | None = None
+    created: int | None = None
 
 
 @dataclass(slots=True)

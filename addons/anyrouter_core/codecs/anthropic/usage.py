@@ -1,0 +1,58 @@
+"""Anthropic usage and stop reasons ↔ neutral.
+
+Anthropic's `input_tokens` is already fresh input only, with cache reads and writes counted
+apart, so the counts map one to one; Anthropic reports no reasoning count. Its stop reasons
+are the neutral vocabulary.
+
+Choices:
+- A count that is not a non-negative integer is read as not reported.
+- Where a client reads a whole usage object (a message, `message_start`) all four counts are
+  written, 0 for those not reported, and `input_tokens` falls back to the given estimate
+  (Claude Code crashes on a `message_start` without it). A `message_delta` carries only the
+  counts reported, because the SDK lets every count in it replace the one from
+  `message_start`; when nothing at all was reported it carries the estimate and zeros.
+- A stop reason outside the neutral vocabulary is written as `end_turn`.
+"""
+
+from __future__ import annotations
+
+from ...neutral import StopReason, Usage
+from ..event_stream import token_count
+
+_FIELDS = (
+    ("input", "input_tokens"),
+    ("cache_read", "cache_read_input_tokens"),
+    ("cache_write", "cache_creation_input_tokens"),
+    ("output", "output_tokens"),
+)
+KNOWN_STOP_REASONS = frozenset(
+    value for name, value in vars(StopReason).items() if name.isupper() and isinstance(value, str)
+)
+
+
+def usage_from_anthropic(usage: dict) -> Usage:
+    return Usage(**{neutral: token_count(usage.get(wire)) for neutral, wire in _FIELDS})
+
+
+def anthropic_usage(usage: Usage | None, input_fallback: int) -> dict:
+    """All four counts, as a message and `message_start` carry them."""
+    usage = usage or Usage()
+    written = {wire: getattr(usage, neutral) or 0 for neutral, wire in _FIELDS}
+    if usage.input is None:
+        written["input_tokens"] = input_fallback
+    return written
+
+
+def anthropic_delta_usage(usage: Usage | None, input_fallback: int) -> dict:
+    """The counts a `message_delta` carries."""
+    if usage is None or all(count is None for count in usage.counts()):
+        return anthropic_usage(None, input_fallback)
+    written = {wire: getattr(usage, neutral) for neutral, wire in _FIELDS if getattr(usage, neutral) is not None}
+    written.setdefault("output_tokens", 0)
+    return written
+
+
+def anthropic_stop_reason(stop_reason: str | None) -> str | None:
+    if stop_reason is None or stop_reason in KNOWN_STOP_REASONS:
+        return stop_reason
+    return StopReason.END_TURN

@@ -1,0 +1,62 @@
+"""OpenAI Chat Completions usage ↔ neutral `Usage`.
+
+OpenAI's `prompt_tokens` includes the cached part (`prompt_tokens_details.cached_tokens`,
+and `cache_creation_tokens` where a server reports cache writes); neutral `input` is fresh
+input only. Converting keeps every count, and cache reads are never counted twice.
+
+Choices:
+- A reported usage splits the whole prompt: what is not said to be cached is fresh, so the
+  cache counts are 0, not unknown, when the details are missing. Counts that are not
+  non-negative integers read as 0; cached counts larger than the prompt are cut to it.
+- `completion_tokens_details.reasoning_tokens` is the neutral `reasoning`, written back only
+  when known.
+"""
+
+from __future__ import annotations
+
+from ...neutral import Usage
+from ..event_stream import token_count
+
+
+def usage_from_openai(usage: dict) -> Usage:
+    prompt = _count(usage.get("prompt_tokens"))
+    prompt_details = _details(usage, "prompt_tokens_details")
+    cache_read = min(_count(prompt_details.get("cached_tokens")), prompt)
+    cache_write = min(_count(prompt_details.get("cache_creation_tokens")), prompt - cache_read)
+    return Usage(
+        input=prompt - cache_read - cache_write,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        output=_count(usage.get("completion_tokens")),
+        reasoning=token_count(_details(usage, "completion_tokens_details").get("reasoning_tokens")),
+    )
+
+
+def openai_usage(usage: Usage) -> dict:
+    prompt = usage.prompt_total
+    output = usage.output or 0
+    prompt_details: dict = {"cached_tokens": usage.cache_read or 0}
+    if usage.cache_write:
+        prompt_details["cache_creation_tokens"] = usage.cache_write
+    written = {
+        "prompt_tokens": prompt,
+        "completion_tokens": output,
+        "total_tokens": prompt + output,
+        "prompt_tokens_details": prompt_details,
+    }
+    if usage.reasoning is not None:
+        written["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning}
+    return written
+
+
+def is_reported(usage: Usage | None) -> bool:
+    return usage is not None and any(count is not None for count in usage.counts())
+
+
+def _count(value: object) -> int:
+    return token_count(value) or 0
+
+
+def _details(usage: dict, key: str) -> dict:
+    details = usage.get(key)
+    return details if isinstance(details, dict) else {}
