@@ -7,7 +7,10 @@ Choices:
   it into a `StreamError`, and after a `StreamError` or a `MessageStop` the decoder is done:
   `feed()` and `end()` return nothing more. A decoder's `end()` on a stream that has not
   finished reports the cut as that protocol's `StreamError`, so a truncated upstream never
-  looks like success.
+  looks like success. So does an event bigger than `max_event_size` (see `sse.SSEDecoder`):
+  the events completed before it still go out first, then the `StreamError`.
+- An answer's top-level fields without a neutral form travel in `Answer.extra` and are
+  written back only by the encoder of the protocol they came from.
 - JSON goes out compact and unescaped (what the upstreams send); a lone surrogate, legal in a
   JSON escape but not in UTF-8, is kept escaped instead of breaking the stream.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 
 from ..errors import ProxyError, RequestRejected, event_too_large
-from ..neutral import BlockStart, BlockStop, Event, MessageDelta, MessageStart, MessageStop, StreamError, ToolCall
+from ..neutral import Answer, BlockStart, BlockStop, Event, MessageDelta, MessageStart, MessageStop, StreamError, ToolCall
 from ..sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 # A tool call whose arguments were not a JSON object (neutral `raw_arguments`) reaches a
@@ -57,6 +60,19 @@ def arguments_text(call: ToolCall) -> str:
     if call.raw_arguments is not None:
         return call.raw_arguments
     return compact_json(call.arguments)
+
+
+def extra_fields(body: dict, known: frozenset[str]) -> dict:
+    """The top-level fields of an answer that have no neutral form."""
+    return {key: value for key, value in body.items() if key not in known}
+
+
+def with_extra(encoded: dict, decoded: Answer | MessageStart, protocol: str) -> dict:
+    """`encoded` with the fields of an answer (or of a stream's message) that have no neutral
+    form back, when it is going back to the protocol it came from."""
+    if decoded.protocol != protocol:
+        return encoded
+    return {**encoded, **{key: value for key, value in decoded.extra.items() if key not in encoded}}
 
 
 def rejected(status: int, message: str) -> RequestRejected:

@@ -58,3 +58,8 @@ class Answer:
     stop_sequence: str | None = None
     usage: Usage = field(default_factory=Usage)
     created: int | None = None
+    # The protocol the answer was decoded from, and its top-level fields without a neutral
+    # form (`system_fingerprint`, llama.cpp's `timings` …): only that protocol's encoder
+    # sends them back.
+    protocol: str = ""
+    extra: dict = field(default_factory=dict)

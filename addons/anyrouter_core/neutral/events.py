@@ -16,7 +16,7 @@ reports that as a `StreamError` at its `end()`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ProxyError
 from .answer import Usage
@@ -26,12 +26,15 @@ from .blocks import Block
 @dataclass(slots=True)
 class MessageStart:
     """`created`: when the upstream says it made the answer (Unix seconds), None when its
-    protocol does not say."""
+    protocol does not say. `protocol` and `extra` as in `Answer`: the message's fields without
+    a neutral form (`system_fingerprint` …), sent back only to that protocol."""
 
     id: str
     model: str
     usage: Usage | None = None
     created: int | None = None
+    protocol: str = ""
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import secrets
 
-from ...errors import ProxyError, RequestRejected, parse_upstream_error
+from ...errors import ANTHROPIC, ProxyError, RequestRejected, parse_upstream_error
 from ...neutral import Answer, Block, Opaque, RedactedThinking, Text, Thinking, ToolCall
 from ..base import Exchange
-from ..event_stream import arguments_object, rejected
+from ..event_stream import arguments_object, extra_fields, rejected, with_extra
 from .usage import anthropic_stop_reason, anthropic_usage, usage_from_anthropic
 
-PROTOCOL = "anthropic"
+MESSAGE_FIELDS = frozenset({"id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage"})
 
 # Only these error types change what a client of another protocol sees.
 _STATUS_BY_ERROR_TYPE = {
@@ -84,6 +84,8 @@ def decode_answer(body: object, exchange: Exchange) -> Answer:
         stop_reason=stop_reason,
         stop_sequence=stop_sequence if isinstance(stop_sequence, str) else None,
         usage=usage_from_anthropic(usage or {}),
+        protocol=ANTHROPIC,
+        extra=extra_fields(body, MESSAGE_FIELDS),
     )
 
 
@@ -113,7 +115,7 @@ def decode_block(block: dict, where: str) -> Block:
         if not isinstance(arguments, dict):
             raise upstream_garbage(f"{where}.input is not an object")
         return ToolCall(string_field(block, "id", where), string_field(block, "name", where), arguments)
-    return Opaque(kind if isinstance(kind, str) else "", block, PROTOCOL)
+    return Opaque(kind if isinstance(kind, str) else "", block, ANTHROPIC)
 
 
 def string_field(block: dict, key: str, where: str) -> str:
@@ -127,7 +129,7 @@ def string_field(block: dict, key: str, where: str) -> str:
 
 
 def encode_answer(answer: Answer, exchange: Exchange) -> dict:
-    return {
+    return with_extra({
         "id": message_id_for(answer.id, exchange),
         "type": "message",
         "role": "assistant",
@@ -136,7 +138,7 @@ def encode_answer(answer: Answer, exchange: Exchange) -> dict:
         "stop_reason": anthropic_stop_reason(answer.stop_reason),
         "stop_sequence": answer.stop_sequence,
         "usage": anthropic_usage(answer.usage, 0),
-    }
+    }, answer, ANTHROPIC)
 
 
 def encode_block(block: Block) -> dict | None:
@@ -152,6 +154,6 @@ def encode_block(block: Block) -> dict | None:
         return {"type": "redacted_thinking", "data": block.data}
     if isinstance(block, ToolCall):
         return {"type": "tool_use", "id": block.id, "name": block.name, "input": arguments_object(block)}
-    if isinstance(block, Opaque) and block.protocol == PROTOCOL:
+    if isinstance(block, Opaque) and block.protocol == ANTHROPIC:
         return block.raw
     return None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ...errors import ANTHROPIC
 from ...neutral import (
     ArgumentsDelta,
     BlockStart,
@@ -45,8 +46,8 @@ from ...neutral import (
 )
 from ...sse import MAX_EVENT_SIZE, SSEEvent
 from ..base import Exchange
-from ..event_stream import SSEStreamDecoder, compact_json
-from .answer import decode_block, error_without_status, upstream_garbage
+from ..event_stream import SSEStreamDecoder, compact_json, extra_fields
+from .answer import MESSAGE_FIELDS, decode_block, error_without_status, upstream_garbage
 from .usage import usage_from_anthropic
 
 
@@ -106,7 +107,8 @@ class AnthropicStreamDecoder(SSEStreamDecoder):
         model = message.get("model")
         self._started = True
         usage = _usage(message.get("usage")) or Usage()
-        self._emit(MessageStart(message_id, model if isinstance(model, str) else "", usage))
+        extra = extra_fields(message, MESSAGE_FIELDS)
+        self._emit(MessageStart(message_id, model if isinstance(model, str) else "", usage, protocol=ANTHROPIC, extra=extra))
 
     def _on_block_start(self, data: dict) -> None:
         upstream_index = _index(data)

@@ -38,7 +38,7 @@ from ...neutral import (
     ToolCall,
 )
 from ..base import Exchange
-from ..event_stream import EventEncoder, arguments_object, compact_json, json_event_bytes
+from ..event_stream import EventEncoder, arguments_object, compact_json, json_event_bytes, with_extra
 from .answer import encode_block, message_id_for
 from .usage import anthropic_delta_usage, anthropic_stop_reason, anthropic_usage
 
@@ -71,7 +71,7 @@ class AnthropicStreamEncoder(EventEncoder):
         return [render_error(ANTHROPIC, error)[1]]
 
     def _message_start(self, start: MessageStart) -> list[dict]:
-        message = {
+        message = with_extra({
             "id": message_id_for(start.id, self._exchange),
             "type": "message",
             "role": "assistant",
@@ -80,7 +80,7 @@ class AnthropicStreamEncoder(EventEncoder):
             "stop_reason": None,
             "stop_sequence": None,
             "usage": anthropic_usage(start.usage, self._exchange.estimated_input_tokens),
-        }
+        }, start, ANTHROPIC)
         return [{"type": "message_start", "message": message}]
 
     def _block_start(self, index: int, block: Block) -> list[dict]:

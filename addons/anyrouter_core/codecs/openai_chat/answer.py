@@ -26,12 +26,15 @@ from __future__ import annotations
 import json
 import secrets
 
-from ...errors import RequestRejected, parse_upstream_error
+from ...errors import OPENAI, RequestRejected, parse_upstream_error
 from ...neutral import Answer, Block, Text, Thinking, ToolCall, Usage
 from ..base import Exchange
-from ..event_stream import arguments_text, rejected
+from ..event_stream import arguments_text, extra_fields, rejected, with_extra
 from .finish_reasons import finish_reason_for, matched_stop_sequence, neutral_stop
 from .usage import openai_usage, usage_from_openai
+
+
+_KNOWN_FIELDS = frozenset({"id", "object", "created", "model", "choices", "usage"})
 
 
 def not_a_completion() -> RequestRejected:
@@ -115,6 +118,8 @@ def decode_answer(body: object, exchange: Exchange) -> Answer:
         stop_sequence=stop_sequence,
         usage=usage_from_openai(usage) if isinstance(usage, dict) else Usage(),
         created=created_of(body),
+        protocol=OPENAI,
+        extra=extra_fields(body, _KNOWN_FIELDS),  # type: ignore[arg-type]
     )
 
 
@@ -187,14 +192,14 @@ def encode_answer(answer: Answer, exchange: Exchange) -> dict:
     if calls:
         reply["tool_calls"] = [openai_tool_call(call) for call in calls]
     finish_reason = finish_reason_for(answer.stop_reason) or ("tool_calls" if calls else "stop")
-    return {
+    return with_extra({
         "id": completion_id(answer.id, exchange),
         "object": "chat.completion",
         "created": answer.created if answer.created is not None else exchange.created,
         "model": exchange.model or answer.model,
         "choices": [{"index": 0, "message": reply, "logprobs": None, "finish_reason": finish_reason}],
         "usage": openai_usage(answer.usage),
-    }
+    }, answer, OPENAI)
 
 
 def openai_tool_call(call: ToolCall) -> dict:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ...errors import ProxyError, RequestRejected, parse_upstream_error
+from ...errors import OPENAI, ProxyError, RequestRejected, parse_upstream_error
 from ...neutral import (
     ArgumentsDelta,
     BlockStart,
@@ -44,12 +44,15 @@ from ...neutral import (
 )
 from ...sse import MAX_EVENT_SIZE, SSEEvent
 from ..base import Exchange
-from ..event_stream import SSEStreamDecoder, compact_json, rejected
+from ..event_stream import SSEStreamDecoder, compact_json, extra_fields, rejected
 from .answer import created_of, new_tool_use_id, reasoning_text, string_or
 from .finish_reasons import matched_stop_sequence, neutral_stop
 from .usage import usage_from_openai
 
 _THINKING, _TEXT, _REFUSAL, _TOOL = "thinking", "text", "refusal", "tool_call"
+# The fields of a chunk's envelope the neutral events carry elsewhere; the others (such as
+# `system_fingerprint`) travel with the MessageStart, taken from the first chunk.
+CHUNK_FIELDS = frozenset({"id", "object", "created", "model", "choices", "usage"})
 
 
 @dataclass(slots=True)
@@ -234,7 +237,13 @@ class OpenAIChatStreamDecoder(SSEStreamDecoder):
 
     def _start_message(self, chunk: dict) -> None:
         self._started = True
-        self._emit(MessageStart(string_or(chunk, "id", ""), string_or(chunk, "model", ""), created=created_of(chunk)))
+        self._emit(MessageStart(
+            string_or(chunk, "id", ""),
+            string_or(chunk, "model", ""),
+            created=created_of(chunk),
+            protocol=OPENAI,
+            extra=extra_fields(chunk, CHUNK_FIELDS),
+        ))
 
     def _finish_message(self) -> None:
         self._open_waiting_calls()

@@ -40,7 +40,7 @@ from ...neutral import (
 )
 from ...sse import encode_event
 from ..base import Exchange
-from ..event_stream import EventEncoder, arguments_text, json_event_bytes
+from ..event_stream import EventEncoder, arguments_text, json_event_bytes, with_extra
 from .answer import completion_id
 from .finish_reasons import finish_reason_for
 from .usage import is_reported, openai_usage
@@ -75,11 +75,12 @@ class OpenAIChatStreamEncoder(EventEncoder):
         return [json_event_bytes(render_error(OPENAI, error)[1])]
 
     def _message_start(self, start: MessageStart) -> list[bytes]:
-        self._envelope.update(
-            id=completion_id(start.id, self._exchange),
-            created=start.created if start.created is not None else self._exchange.created,
-            model=self._exchange.model or start.model,
-        )
+        self._envelope = with_extra({
+            "id": completion_id(start.id, self._exchange),
+            "object": "chat.completion.chunk",
+            "created": start.created if start.created is not None else self._exchange.created,
+            "model": self._exchange.model or start.model,
+        }, start, OPENAI)
         self._usage = start.usage
         return [self._chunk({"role": "assistant", "content": ""})]
 
