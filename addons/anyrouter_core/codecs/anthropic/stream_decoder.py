@@ -180,20 +180,21 @@ class AnthropicStreamDecoder(SSEStreamDecoder):
     }
 
 
+# Anthropic's delta types that carry one string, the field holding it, and the neutral event.
+_STRING_DELTAS = {
+    "text_delta": ("text", TextDelta),
+    "thinking_delta": ("thinking", ThinkingDelta),
+    "signature_delta": ("signature", SignatureDelta),
+    "input_json_delta": ("partial_json", ArgumentsDelta),
+}
+
+
 def _delta_event(index: int, delta: dict):
     kind = delta.get("type")
-    if kind == "text_delta":
-        text = _string(delta, "text")
-        return TextDelta(index, text) if text else None
-    if kind == "thinking_delta":
-        text = _string(delta, "thinking")
-        return ThinkingDelta(index, text) if text else None
-    if kind == "signature_delta":
-        signature = _string(delta, "signature")
-        return SignatureDelta(index, signature) if signature else None
-    if kind == "input_json_delta":
-        partial = _string(delta, "partial_json")
-        return ArgumentsDelta(index, partial) if partial else None
+    if isinstance(kind, str) and kind in _STRING_DELTAS:
+        key, event = _STRING_DELTAS[kind]
+        value = _string(delta, key)
+        return event(index, value) if value else None
     if kind == "citations_delta" and isinstance(delta.get("citation"), dict):
         return CitationDelta(index, delta["citation"])
     return None
