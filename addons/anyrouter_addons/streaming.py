@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from mitmproxy import http
 
-from anyrouter_core.directions import StreamTranslator
+from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.sse import MAX_EVENT_SIZE
 
 from .flow_state import state

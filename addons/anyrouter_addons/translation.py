@@ -1,6 +1,6 @@
 """Translates requests, responses and event streams between the client's and upstream's protocol.
 
-The core does the translating (`anyrouter_core.directions`); this addon only decides when,
+The core does the translating (`anyrouter_core.translation`, over the codecs); this addon only decides when,
 and moves bodies, paths and headers in and out of the flow.
 """
 
@@ -12,16 +12,12 @@ import weakref
 
 from mitmproxy import ctx, http
 
-from anyrouter_core.directions import (
-    ClientRequest,
-    Direction,
-    StreamTranslator,
-    client_request_facts,
-    direction_for,
-)
-from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError, RequestRejected
+from anyrouter_core.codecs.base import EncodeOptions, Exchange
+from anyrouter_core.errors import ProxyError, RequestRejected
 from anyrouter_core.json_body import body_problem
 from anyrouter_core.routes import Route
+from anyrouter_core.stream_translation import StreamTranslator
+from anyrouter_core.translation import Direction
 
 from .flow_state import replace_request_json, request_json, route_of, state
 from .responses import answer_locally, error_response, replace_json_body
@@ -36,26 +32,21 @@ from .streaming import (
 
 log = logging.getLogger("anyrouter")
 
-ANTHROPIC_VERSION = "2023-06-01"
-_CLIENT_ONLY_HEADERS = {
-    OPENAI: ("openai-organization", "openai-project", "openai-beta"),
-    ANTHROPIC: ("anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"),
-}
-
 
 def adapt_headers(headers: http.Headers, direction: Direction) -> None:
-    for name in _CLIENT_ONLY_HEADERS[direction.client]:
+    for name in direction.client.client_only_headers:
         headers.pop(name, None)
     headers["content-type"] = "application/json"
-    if direction.upstream == ANTHROPIC:
-        headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
+    for name, value in direction.upstream.upstream_headers:
+        headers.setdefault(name, value)
 
 
-def not_a_json_object(protocol: str, content: bytes = b"") -> ProxyError:
-    noun = "a Chat Completions request" if protocol == OPENAI else "a Messages request"
+def not_a_json_object(direction: Direction, content: bytes = b"") -> ProxyError:
     problem = body_problem(content) or "is not a JSON object"
     return ProxyError(
-        400, f"the request body must be a JSON object ({noun}), but it {problem}", "invalid_request_error"
+        400,
+        f"the request body must be a JSON object ({direction.client.request_noun}), but it {problem}",
+        "invalid_request_error",
     )
 
 
@@ -64,7 +55,7 @@ class _Exchange:
 
     __slots__ = ("direction", "facts")
 
-    def __init__(self, direction: Direction, facts: ClientRequest) -> None:
+    def __init__(self, direction: Direction, facts: Exchange) -> None:
         self.direction = direction
         self.facts = facts
 
@@ -88,16 +79,16 @@ class Translation:
             return
         info = state(flow)
         client = info["client_protocol"]
-        direction = direction_for(client, ctx.options.upstream_protocol)
+        direction = Direction(client, ctx.options.upstream_protocol)
         if not direction.translates and not ctx.options.force_non_stream:
             return
         body = request_json(flow)
         if not isinstance(body, dict):
             content = flow.request.get_content(strict=False) or b""
-            answer_locally(flow, error_response(client, not_a_json_object(client, content)))
+            answer_locally(flow, error_response(client, not_a_json_object(direction, content)))
             return
         try:
-            facts = client_request_facts(client, body)
+            facts = direction.exchange_of(body, int(flow.request.timestamp_start))
             upstream_body = self.upstream_body(direction, body, facts)
         except RequestRejected as rejected:
             answer_locally(flow, error_response(client, rejected.error))
@@ -112,18 +103,18 @@ class Translation:
         if direction.translates:
             flow.request.path = direction.upstream_path(flow.request.path)
             adapt_headers(flow.request.headers, direction)
-            info["translation"] = f"{direction.client}→{direction.upstream}"
+            info["translation"] = direction.label
             # Saved flows show both sides: the upstream's request, and what the client sent.
             info["client_request"] = flow.request.get_text(strict=False)
 
-    def upstream_body(self, direction: Direction, body: dict, facts: ClientRequest) -> dict:
+    def upstream_body(self, direction: Direction, body: dict, facts: Exchange) -> dict:
         upstream_body = body
         if direction.translates:
-            translated = direction.translate_request(body, ctx.options.default_max_tokens)
+            translated = direction.translate_request(body, EncodeOptions(ctx.options.default_max_tokens))
             if translated.dropped:
                 log.info(
-                    "%s→%s: left out parameters with no upstream equivalent: %s",
-                    direction.client, direction.upstream, ", ".join(translated.dropped),
+                    "%s: left out parameters with no upstream equivalent: %s",
+                    direction.label, ", ".join(translated.dropped),
                 )
             upstream_body = translated.body
         if ctx.options.force_non_stream and facts.stream:
@@ -138,11 +129,10 @@ class Translation:
             return
         if is_successful_event_stream(response):
             prepare_for_new_body(response)
-            response.stream = translating_stream(flow, self.stream_translator(flow, exchange))
+            response.stream = translating_stream(flow, self.stream_translator(exchange))
 
-    def stream_translator(self, flow: http.HTTPFlow, exchange: _Exchange) -> StreamTranslator:
-        created = int(flow.request.timestamp_start)
-        return exchange.direction.stream_translator(exchange.facts, created, self.event_limit.max_bytes)
+    def stream_translator(self, exchange: _Exchange) -> StreamTranslator:
+        return exchange.direction.stream_translator(exchange.facts, self.event_limit.max_bytes)
 
     def response(self, flow: http.HTTPFlow) -> None:
         exchange = self._exchanges.get(flow)
@@ -154,30 +144,31 @@ class Translation:
         try:
             self.answer_client(flow, exchange)
         except RequestRejected as rejected:
-            flow.response = error_response(exchange.direction.client, rejected.error)
+            flow.response = error_response(exchange.direction.client.name, rejected.error)
         except Exception as exc:  # a translator bug must still leave the client a usable error
             log.exception("could not translate the upstream's answer")
             error = ProxyError(502, f"anyrouter could not translate the upstream's answer: {exc}", "api_error")
-            flow.response = error_response(exchange.direction.client, error)
+            flow.response = error_response(exchange.direction.client.name, error)
 
     def answer_client(self, flow: http.HTTPFlow, exchange: _Exchange) -> None:
         response = flow.response
         assert response
         if is_event_stream(response):
             # A whole event stream: the answer of a retry, which could not be streamed live.
-            translator = self.stream_translator(flow, exchange)
+            translator = self.stream_translator(exchange)
             response.content = translator.feed(response.get_content(strict=False) or b"") + translator.end()
             note_stream_error(flow, translator)
             return
-        answer = self.client_answer(flow, exchange)
+        body = self.upstream_answer(flow)
         if exchange.facts.stream:
             response.headers.pop("content-encoding", None)
             response.headers["content-type"] = "text/event-stream"
-            response.content = exchange.direction.stream_from_answer(answer, exchange.facts)
-        else:
-            replace_json_body(response, response.status_code, answer)
+            response.content = exchange.direction.stream_from_answer(body, exchange.facts)
+        elif exchange.direction.translates:
+            replace_json_body(response, response.status_code, exchange.direction.translate_answer(body, exchange.facts))
 
-    def client_answer(self, flow: http.HTTPFlow, exchange: _Exchange) -> dict:
+    @staticmethod
+    def upstream_answer(flow: http.HTTPFlow) -> dict:
         assert flow.response
         try:
             body = json.loads(flow.response.get_content(strict=False) or b"")
@@ -187,5 +178,4 @@ class Translation:
             raise RequestRejected(
                 ProxyError(502, "the upstream answered with a body that is not a JSON object", "api_error")
             )
-        created = int(flow.request.timestamp_start)
-        return exchange.direction.translate_response(body, exchange.facts, created)
+        return body

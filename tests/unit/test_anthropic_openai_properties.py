@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openai.types.chat import completion_create_params
 
 from anthropic_stream_checks import check_anthropic_stream
-from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
+from request_pairs import translate_anthropic_request
 from anyrouter_core.errors import RequestRejected
 from unit.pairs import OpenAIToAnthropicStream
 

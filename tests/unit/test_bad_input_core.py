@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
-from anyrouter_core.directions import client_request_facts
+from request_pairs import translate_anthropic_request
 from anyrouter_core.errors import RequestRejected
+from anyrouter_core.protocols import protocol_named
 from anyrouter_core.json_body import body_problem, json_kind, load_json
 from anyrouter_core.token_estimate import estimate_input_tokens
 
@@ -74,7 +74,7 @@ def deep_list(depth: int, leaf: object = "deep") -> object:
 def test_token_estimate_of_content_nested_deeper_than_python_follows_does_not_raise():
     body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": deep_list(5000)}]}
     assert estimate_input_tokens(body) > 5000  # at least a token per character of the body
-    assert client_request_facts("anthropic", body).estimated_input_tokens == estimate_input_tokens(body)
+    assert protocol_named("anthropic").exchange_of(body, 0).estimated_input_tokens == estimate_input_tokens(body)
 
 
 def test_token_estimate_of_nested_tool_results_does_not_raise():

@@ -11,7 +11,7 @@ from openai.types.chat import ChatCompletion
 from unit.pairs import AnthropicToOpenAIStream
 from unit.pairs import openai_completion_from_anthropic
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+from request_pairs import translate_openai_request
 from anyrouter_core.sse import encode_event
 from unit.checks_openai_to_anthropic import (
     accumulate,

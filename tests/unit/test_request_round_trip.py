@@ -20,7 +20,7 @@ import pytest
 
 from anyrouter_core.codecs.base import EncodeOptions
 from anyrouter_core.errors import ANTHROPIC, OPENAI
-from anyrouter_core.protocols import codec_of
+from anyrouter_core.protocols import protocol_named
 from recordings.flows import read_flows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def same_shape(protocol: str, value: object) -> object:
 
 @pytest.mark.parametrize(("protocol", "body"), corpus())
 def test_decoding_then_encoding_in_the_same_protocol_loses_no_field(protocol, body):
-    codec = codec_of(protocol)
+    codec = protocol_named(protocol).codec
     encoded = codec.encode_request(codec.decode_request(body), EncodeOptions())
     assert same_shape(protocol, encoded.body) == same_shape(protocol, body)
     assert encoded.dropped == []

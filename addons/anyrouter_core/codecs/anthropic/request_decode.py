@@ -417,7 +417,7 @@ def _read_tool_choice(choice: object, request: Request) -> None:
         return
     choice = _dict_at(choice, "tool_choice")
     kind = choice.get("type")
-    if kind not in _TOOL_CHOICE_MODES:
+    if not isinstance(kind, str) or kind not in _TOOL_CHOICE_MODES:
         raise _invalid("tool_choice.type", "Input should be 'auto', 'any', 'tool' or 'none'")
     disable_parallel = choice.get("disable_parallel_tool_use")
     if disable_parallel is not None and not isinstance(disable_parallel, bool):

@@ -85,19 +85,21 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     tool_choice = _tool_choice(request, bool(tools))
     dropped = [] if request.protocol == PROTOCOL else list(request.extra)
 
+    stop_sequences = [s for s in request.stop if s.strip()]
     if request.protocol == PROTOCOL:
         _add_own_settings(out, request)
+        if stop_sequences:
+            out["stop_sequences"] = stop_sequences
     else:
         thinking = _thinking(request, tool_choice, turns, dropped)
         if thinking is None:
             out["max_tokens"] = request.max_tokens or options.default_max_tokens
         else:
-            out["thinking"], out["max_tokens"] = thinking(options.default_max_tokens)
+            thinking_field, out["max_tokens"] = thinking(options.default_max_tokens)
+            out["thinking"] = thinking_field
+        if stop_sequences:
+            out["stop_sequences"] = stop_sequences
         _add_sampling(out, request, thinking="thinking" in out, dropped=dropped)
-
-    stop_sequences = [s for s in request.stop if s.strip()]
-    if stop_sequences:
-        out["stop_sequences"] = stop_sequences
     metadata = dict(request.metadata)
     if request.user:
         metadata["user_id"] = request.user

@@ -1,0 +1,2 @@
+"""The OpenAI Chat Completions codec: requests (`request_decode`, `request_encode`), finished
+answers (`answer`), streams (`stream_decoder`, `stream_encoder`), usage and finish reasons."""
