@@ -57,17 +57,14 @@ class UnsupportedMitmproxy(RuntimeError):
     """This mitmproxy is not one whose internals anyrouter was checked against."""
 
 
-def supported_versions_text() -> str:
-    return " or ".join(f"{series}.x" for series in SUPPORTED_VERSIONS)
-
-
-def check_mitmproxy_version(version: str | None = None) -> None:
-    """Raise `UnsupportedMitmproxy`, naming the supported versions, unless `version` (by
-    default the running mitmproxy's) belongs to one of `SUPPORTED_VERSIONS`."""
-    version = mitmproxy.version.VERSION if version is None else version
+def check_mitmproxy_version() -> None:
+    """Raise `UnsupportedMitmproxy`, naming the supported versions, unless the running
+    mitmproxy belongs to one of `SUPPORTED_VERSIONS`."""
+    version = mitmproxy.version.VERSION
     if ".".join(version.split(".")[:2]) not in SUPPORTED_VERSIONS:
+        supported = " or ".join(f"{series}.x" for series in SUPPORTED_VERSIONS)
         raise UnsupportedMitmproxy(
-            f"anyrouter needs mitmproxy {supported_versions_text()}; this is {version}. "
+            f"anyrouter needs mitmproxy {supported}; this is {version}. "
             f"Install a supported one, e.g. pip install mitmproxy=={TESTED_VERSION}"
         )
 
