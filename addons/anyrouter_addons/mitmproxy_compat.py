@@ -80,7 +80,7 @@ from mitmproxy.proxy.layers import http as http_layer  # noqa: E402
 from mitmproxy.proxy.layers.http import _http1  # noqa: E402
 from mitmproxy.utils import human  # noqa: E402
 
-_ORIGINAL_HTTP1_SEND = _http1.Http1Server.send
+_ORIGINAL_HTTP1_SERVER_SEND = _http1.Http1Server.send
 _ORIGINAL_HTTP1_CLIENT_SEND = _http1.Http1Client.send
 _ORIGINAL_CHECK_BODY_SIZE = http_layer.HttpStream.check_body_size
 
@@ -110,7 +110,7 @@ def install_failure_endings(take_ending: Callable[[http.Request], ClientEnding |
 def uninstall_failure_endings() -> None:
     global _take_ending
     _take_ending = None
-    _http1.Http1Server.send = _ORIGINAL_HTTP1_SEND
+    _http1.Http1Server.send = _ORIGINAL_HTTP1_SERVER_SEND
 
 
 def _send_with_ending(self: _http1.Http1Server, event):
@@ -118,7 +118,7 @@ def _send_with_ending(self: _http1.Http1Server, event):
     failed = isinstance(event, http_layer.ResponseProtocolError) and self.request and take is not None
     ending = take(self.request) if failed else None
     if ending is None or not (self.conn.state & connection.ConnectionState.CAN_WRITE):
-        yield from _ORIGINAL_HTTP1_SEND(self, event)
+        yield from _ORIGINAL_HTTP1_SERVER_SEND(self, event)
         return
     if self.response is None:
         yield commands.SendData(self.conn, http1.assemble_response(ending.answer))

@@ -177,5 +177,5 @@ def test_the_failure_endings_are_in_place_from_load_to_done():
         assert _http1.Http1Server.send is mitmproxy_compat._send_with_ending
         assert mitmproxy_compat._take_ending is take_ending
         failures.done()
-        assert _http1.Http1Server.send is mitmproxy_compat._ORIGINAL_HTTP1_SEND
+        assert _http1.Http1Server.send is mitmproxy_compat._ORIGINAL_HTTP1_SERVER_SEND
         assert mitmproxy_compat._take_ending is None
