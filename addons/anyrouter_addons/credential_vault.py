@@ -23,8 +23,7 @@ import urllib.parse
 import weakref
 
 from mitmproxy import http
-from mitmproxy.proxy import commands, server_hooks
-from mitmproxy.proxy.layers.http import Http1Client, RequestHeaders
+from mitmproxy.proxy import server_hooks
 
 from anyrouter_core.keys import (
     CREDENTIAL_HEADERS,
@@ -38,6 +37,13 @@ from anyrouter_core.keys import (
     without_query_parameter,
 )
 
+from .mitmproxy_compat import (
+    WireOnlyHeaders,
+    install_request_targets,
+    keep_upstream_on_http1,
+    uninstall_request_targets,
+)
+
 _ENCODING = ("utf-8", "surrogateescape")  # how mitmproxy turns header and path bytes into str
 _CARRIER_HEADERS = frozenset(name.encode() for name in CREDENTIAL_HEADERS)
 # Shorter strings than this are not looked for in upstream error bodies: they could be anything.
@@ -47,38 +53,17 @@ _QUOTABLE_LENGTH = 8
 WireValues = dict[tuple[bytes, bytes], bytes]
 
 
-class WireOnlyHeaders(http.Headers):
-    """Headers whose hidden values appear only in their wire form, `bytes(headers)`.
-
-    mitmproxy 12.2's HTTP/1 client writes request headers as `bytes(request.headers)`
-    (`mitmproxy.net.http.http1.assemble`); everything else reads the fields.
-    """
-
-    def __init__(self, fields, wire_values: WireValues) -> None:
-        super().__init__(fields)
-        self._wire_values = wire_values
-
-    def __bytes__(self) -> bytes:
-        return bytes(http.Headers(wire_fields(self.fields, self._wire_values)))
-
-
 def wire_fields(fields, wire_values: WireValues) -> tuple[tuple[bytes, bytes], ...]:
     """Header fields with every hidden value back as the upstream must get it."""
     return tuple((name, wire_values.get((name.lower(), value), value)) for name, value in fields)
 
 
-_original_http1_client_send = Http1Client.send
-
-
 class WireRequestTargets:
     """Request targets (path and query) the upstream gets in place of what the flow shows.
 
-    PRIVATE MITMPROXY API (12.2), the only one in this module besides `WireOnlyHeaders`:
-    mitmproxy's HTTP/1 client builds the request line from `request.data.path` inside
-    `Http1Client.send` (`mitmproxy/proxy/layers/http/_http1.py`, via `http1.assemble_request_head`),
-    with no hook in between. While installed, `Http1Client.send` is wrapped: for a request
-    registered here, the request line of the head it sends carries the real target. Only the
-    bytes on their way to the socket change; the flow keeps the path it shows.
+    While installed, mitmproxy's HTTP/1 client writes the request line of a request registered
+    here with the real target (`mitmproxy_compat.install_request_targets`). Only the bytes on
+    their way to the socket change; the flow keeps the path it shows.
     """
 
     def __init__(self) -> None:
@@ -89,37 +74,10 @@ class WireRequestTargets:
         self._targets[request] = (request.data.path, real_path.encode(*_ENCODING))
 
     def install(self) -> None:
-        original, targets = _original_http1_client_send, self._targets
-
-        def send(layer: Http1Client, event):
-            target = targets.get(event.request) if isinstance(event, RequestHeaders) else None
-            if target is None:
-                return (yield from original(layer, event))
-            # The request-headers branch yields non-blocking commands only: none expects a reply.
-            for command in original(layer, event):
-                if isinstance(command, commands.SendData):
-                    command.data = with_request_target(command.data, *target)
-                yield command
-
-        Http1Client.send = send
+        install_request_targets(self._targets.get)
 
     def uninstall(self) -> None:
-        Http1Client.send = _original_http1_client_send
-
-
-def with_request_target(head: bytes, shown: bytes, real: bytes) -> bytes:
-    """An HTTP/1 request head whose request target ends in `shown`, with `real` there instead.
-
-    The target is origin-form (`/path?query`) or absolute-form (`http://host/path?query`); a
-    head whose target does not end in `shown` (the path changed since) is left as it is.
-    """
-    line, crlf, rest = head.partition(b"\r\n")
-    method, space, target_and_version = line.partition(b" ")
-    target, space2, version = target_and_version.rpartition(b" ")
-    if not target.endswith(shown):
-        return head
-    target = target[: len(target) - len(shown)] + real
-    return method + space + target + space2 + version + crlf + rest
+        uninstall_request_targets()
 
 
 class _Secrets:
@@ -212,7 +170,8 @@ class CredentialVault:
             return
         request = flow.request
         if secrets.wire_values:
-            request.headers = WireOnlyHeaders(request.headers.fields, secrets.wire_values)
+            wire_values = secrets.wire_values
+            request.headers = WireOnlyHeaders(request.headers.fields, lambda fields: wire_fields(fields, wire_values))
         real_path = restore_query(request.path, secrets.query)
         if real_path != request.path:
             self.targets.register(request, real_path)
@@ -226,7 +185,7 @@ class CredentialVault:
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         # Only the HTTP/1 client writes headers through `bytes(headers)`, and its request line
         # is the one `WireRequestTargets` knows.
-        data.server.alpn_offers = (b"http/1.1",)
+        keep_upstream_on_http1(data.server)
 
     def response(self, flow: http.HTTPFlow) -> None:
         secrets = self._secrets.get(flow)

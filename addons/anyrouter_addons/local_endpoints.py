@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.net.http.url import hostport
 
 from anyrouter_core import __version__
 from anyrouter_core.model_catalog import (
@@ -18,6 +17,7 @@ from anyrouter_core.model_catalog import (
 from anyrouter_core.routes import Route
 
 from .flow_state import route_of
+from .mitmproxy_compat import host_with_port
 from .responses import answer_locally, json_response
 
 UPSTREAM_PROBE_SECONDS = 2.0
@@ -77,7 +77,7 @@ class LocalEndpoints:
             {
                 "status": "ok" if reachable else "degraded",
                 "version": __version__,
-                "upstream": f"{request.scheme}://{hostport(request.scheme, request.host, request.port)}",
+                "upstream": f"{request.scheme}://{host_with_port(request.scheme, request.host, request.port)}",
                 "upstream_reachable": reachable,
                 "upstream_protocol": ctx.options.upstream_protocol,
             },

@@ -17,32 +17,27 @@ answered as soon as it grows past the limit, and what had arrived is dropped. Th
 body is then read and thrown away, and the connection closed after it (HTTP/1): clients that
 send their whole body before they read the answer, as most do, get the 413 rather than a reset
 connection. mitmproxy reads bodies before any addon sees them, so the check sits where
-mitmproxy checks `body_size_limit` (`HttpStream.check_body_size`, mitmproxy 12.2), wrapped
-while this addon is loaded.
+mitmproxy checks `body_size_limit`, while this addon is loaded
+(`mitmproxy_compat.install_request_body_check`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.proxy.layers import http as http_layer
-from mitmproxy.utils import human
 
 from anyrouter_core.errors import ProxyError, render_error
 from anyrouter_core.routes import classify
 from anyrouter_core.sizes import describe_size
 
+from .mitmproxy_compat import install_request_body_check, parse_mitmproxy_size, uninstall_request_body_check
 from .responses import answer_locally, json_response
 
 log = logging.getLogger("anyrouter")
 
 DEFAULT_MAX_BODY_SIZE = "32m"
 _ALWAYS_ALLOWED_METHODS = ("POST", "OPTIONS")
-
-_original_check_body_size = http_layer.HttpStream.check_body_size
-_installed: RequestChecks | None = None
 
 
 def parse_size(value: str) -> int:
@@ -52,7 +47,7 @@ def parse_size(value: str) -> int:
     if text.endswith("ib"):
         text = text[:-2]  # "32MiB" reads as "32m"
     try:
-        size = human.parse_size(text)
+        size = parse_mitmproxy_size(text)
     except ValueError:
         size = None
     if size is None or size < 0:
@@ -102,14 +97,10 @@ class RequestChecks:
             "/v1/messages/count_tokens): bytes, or with a k, m or g suffix (32m = 32 MiB); 0 for "
             "no limit. A bigger body gets a 413 in the client's protocol.",
         )
-        global _installed
-        _installed = self
-        http_layer.HttpStream.check_body_size = _check_body_size
+        install_request_body_check(self.too_large, answer_locally)
 
     def done(self) -> None:
-        global _installed
-        _installed = None
-        http_layer.HttpStream.check_body_size = _original_check_body_size
+        uninstall_request_body_check()
 
     def configure(self, updated: set[str]) -> None:
         if "max_body_size" in updated:
@@ -157,35 +148,3 @@ class RequestChecks:
             )
         log.info("%s %s: %s", flow.request.method, flow.request.path, message)
         return protocol_response(protocol, ProxyError(413, message, "request_too_large"))
-
-
-def _check_body_size(self: http_layer.HttpStream, request: bool):
-    """`HttpStream.check_body_size` with `max_body_size` checked first for request bodies."""
-    checks = _installed
-    if request and checks is not None:
-        response = checks.too_large(self.flow, len(self.request_body_buf))
-        if response is not None:
-            yield from _answer_before_the_body(self, response)
-            return True
-    return (yield from _original_check_body_size(self, request))
-
-
-def _answer_before_the_body(stream: http_layer.HttpStream, response: http.Response):
-    """Send `response` now, as mitmproxy sends a response an addon set in `request`; read and
-    drop whatever of the request body is still to come."""
-    flow = stream.flow
-    headers_hook_ran = bool(stream.request_body_buf)
-    stream.request_body_buf.clear()
-    stream.client_state = stream.state_errored  # from now on: every piece of the body is dropped
-    if not headers_hook_ran:
-        # As mitmproxy does for body_size_limit: addons see the request (routing, redaction).
-        yield http_layer.HttpRequestHeadersHook(flow)
-    answer_locally(flow, response)
-    response.timestamp_start = time.time()
-    yield http_layer.HttpResponseHeadersHook(flow)
-    if flow.request.http_version.startswith("HTTP/1"):
-        # Set after the hook, which drops hop-by-hop headers: the connection ends with the body.
-        flow.response.headers["connection"] = "close"
-    yield from stream.send_response()
-    yield http_layer.SendHttp(http_layer.ResponseEndOfMessage(stream.stream_id), stream.context.client)
-    flow.live = False

@@ -3,8 +3,9 @@
 One row per event, then a summary of an LLM stream (text, thinking, tool calls, stop reason,
 usage, errors); the core (`anyrouter_core.stream_view`) does the work. The addon registers
 the view when it is loaded and takes it out again in `done`, so that reloading the script
-replaces the view instead of leaving the old one behind. (mitmproxy 12's registry replaces
-a view of the same name on `contentviews.add`, but has no public way to remove one.)
+replaces the view instead of leaving the old one behind. (mitmproxy replaces a view of the
+same name on `contentviews.add`, but has no public way to remove one:
+`mitmproxy_compat.remove_contentview`.)
 
 A streamed body is in the flow only with `store_streamed_bodies=true` (`scripts/inspect`
 sets it); without it the view says the body is empty.
@@ -16,6 +17,8 @@ from mitmproxy import contentviews
 from mitmproxy.contentviews import Contentview, Metadata, SyntaxHighlight
 
 from anyrouter_core.stream_view import render, view_stream
+
+from .mitmproxy_compat import remove_contentview
 
 EVENT_STREAM = "text/event-stream"
 
@@ -46,8 +49,4 @@ class SSEContentview:
         contentviews.add(self.view)
 
     def done(self) -> None:
-        registry = contentviews.registry
-        key = self.view.name.lower()
-        if registry.get(key) is self.view:
-            del registry._by_name[key]  # no public removal in mitmproxy 12
-            registry.on_change.send(self.view)
+        remove_contentview(self.view)

@@ -3,9 +3,8 @@
 When the upstream cannot be reached, or breaks off in the middle of a stream, mitmproxy
 answers the client itself, without asking any addon: an HTML 502 page, or a connection closed
 in the middle of a body (and a response set in the `error` hook is ignored). So this addon
-prepares, in the `error` hook, what the client should get instead, and a small wrapper around
-mitmproxy's HTTP/1 server (`Http1Server.send`, mitmproxy 12.2) sends it in place of the page
-or the cut:
+prepares, in the `error` hook, what the client should get instead, and mitmproxy's HTTP/1
+server sends it in place of the page or the cut (`mitmproxy_compat.install_failure_endings`):
 - nothing sent yet: a JSON error in the client's protocol (502, or 504 after `upstream_timeout`);
 - a stream under way: its last events (a translated stream's own ending, which reports the
   truncation; for a passed-through stream an error event in the client's protocol), then the
@@ -18,52 +17,31 @@ from __future__ import annotations
 import json
 import logging
 import weakref
-from dataclasses import dataclass
 
 from mitmproxy import http
-from mitmproxy.connection import ConnectionState
-from mitmproxy.net.http import http1
-from mitmproxy.proxy import commands
-from mitmproxy.proxy.layers.http import ResponseProtocolError
-from mitmproxy.proxy.layers.http import _http1
 
 from anyrouter_core.errors import ProxyError, error_event, render_error
 
 from .flow_state import state
 from .key_rotation import protocol_for
+from .mitmproxy_compat import ClientEnding, install_failure_endings, uninstall_failure_endings
 
 log = logging.getLogger("anyrouter")
 
 
-@dataclass(slots=True)
-class _Ending:
-    whole_response: bytes  # when nothing has been sent to the client yet
-    last_events: bytes  # when a stream is under way
+_endings: weakref.WeakKeyDictionary[http.Request, ClientEnding] = weakref.WeakKeyDictionary()
 
 
-_endings: weakref.WeakKeyDictionary[http.Request, _Ending] = weakref.WeakKeyDictionary()
-_original_send = _http1.Http1Server.send
-
-
-def _send_with_ending(self, event):
-    ending = _endings.pop(self.request, None) if isinstance(event, ResponseProtocolError) and self.request else None
-    if ending is None or not (self.conn.state & ConnectionState.CAN_WRITE):
-        yield from _original_send(self, event)
-        return
-    if self.response is None:
-        yield commands.SendData(self.conn, ending.whole_response)
-    elif "chunked" in self.response.headers.get("transfer-encoding", "").lower():
-        body = ending.last_events
-        yield commands.SendData(self.conn, (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n")
-    yield commands.CloseConnection(self.conn)
+def take_ending(request: http.Request) -> ClientEnding | None:
+    return _endings.pop(request, None)
 
 
 class UpstreamFailures:
     def load(self, loader) -> None:
-        _http1.Http1Server.send = _send_with_ending
+        install_failure_endings(take_ending)
 
     def done(self) -> None:
-        _http1.Http1Server.send = _original_send
+        uninstall_failure_endings()
 
     def error(self, flow: http.HTTPFlow) -> None:
         if flow.error is None or state(flow).get("local"):
@@ -78,7 +56,7 @@ class UpstreamFailures:
         # Like mitmproxy's own error page: the connection closes after it, and says so.
         headers = {"content-type": "application/json", "connection": "close"}
         whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), headers)
-        _endings[flow.request] = _Ending(http1.assemble_response(whole), self.last_events(flow, protocol, error))
+        _endings[flow.request] = ClientEnding(whole, self.last_events(flow, protocol, error))
 
     @staticmethod
     def last_events(flow: http.HTTPFlow, protocol: str, error: ProxyError) -> bytes:

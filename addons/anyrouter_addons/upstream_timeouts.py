@@ -19,6 +19,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
 from .flow_state import state
+from .mitmproxy_compat import close_upstream_connection, connection_attempt
 
 log = logging.getLogger("anyrouter")
 
@@ -50,10 +51,10 @@ class UpstreamTimeouts:
         return ctx.options.upstream_timeout
 
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        # This hook runs inside the task that opens the connection; cancelling that task is
-        # the only way to end an attempt that hangs. The flow's `server_conn` is not the
-        # connection being opened, so attempts are found by their client connection.
-        task = asyncio.current_task()
+        # Cancelling the attempt is the only way to end one that hangs. The flow's
+        # `server_conn` is not the connection being opened, so attempts are found by their
+        # client connection.
+        task = connection_attempt()
         if task is not None:
             self._connecting[data.client.id] = task
 
@@ -119,6 +120,4 @@ class UpstreamTimeouts:
         if connecting is not None:
             connecting.cancel()
             return
-        handler = ctx.master.addons.get("proxyserver").connections.get(flow.client_conn.id)
-        if handler is not None and flow.server_conn in handler.transports:
-            handler.close_connection(flow.server_conn)
+        close_upstream_connection(flow)

@@ -131,7 +131,7 @@ def test_a_path_changed_after_the_vault_goes_upstream_as_it_is(chain):
 def test_the_http1_client_is_mitmproxys_own_again_once_the_vault_is_done():
     vault = CredentialVault()
     vault.load(None)
-    assert Http1Client.send.__module__ == "anyrouter_addons.credential_vault"
+    assert Http1Client.send.__module__ == "anyrouter_addons.mitmproxy_compat"
     vault.done()
     assert Http1Client.send.__module__ == "mitmproxy.proxy.layers.http._http1"
 

@@ -15,8 +15,9 @@ from mitmproxy.proxy.layers.http import (
 )
 from mitmproxy.test import taddons, tutils
 
-from anyrouter_addons import request_checks
+from anyrouter_addons import mitmproxy_compat
 from anyrouter_addons.request_checks import RequestChecks, parse_size
+from anyrouter_addons.responses import answer_locally
 from anyrouter_addons.translation import Translation
 from anyrouter_core.sizes import describe_size
 
@@ -77,11 +78,11 @@ def test_parse_and_describe_sizes():
 def test_the_body_size_check_is_in_place_from_load_to_done():
     checks = RequestChecks()
     with taddons.context(checks):
-        assert http_layer.HttpStream.check_body_size is request_checks._check_body_size
-        assert request_checks._installed is checks
+        assert http_layer.HttpStream.check_body_size is mitmproxy_compat._check_body_size
+        assert mitmproxy_compat._body_check == (checks.too_large, answer_locally)
         checks.done()
-        assert http_layer.HttpStream.check_body_size is request_checks._original_check_body_size
-        assert request_checks._installed is None
+        assert http_layer.HttpStream.check_body_size is mitmproxy_compat._ORIGINAL_CHECK_BODY_SIZE
+        assert mitmproxy_compat._body_check is None
 
 
 # ---------------------------------------------------------------- which bodies are too big

@@ -10,6 +10,7 @@ from mitmproxy import contentviews, http
 from mitmproxy.addons import script
 from mitmproxy.test import taddons, tflow, tutils
 
+from anyrouter_addons.mitmproxy_compat import remove_contentview
 from anyrouter_addons.sse_contentview import EventStreamContentview, SSEContentview
 from anyrouter_core.stream_view import render, view_stream
 from harness import ADDON
@@ -109,4 +110,4 @@ def test_done_leaves_a_view_registered_by_someone_else_alone():
         contentviews.add(theirs)  # e.g. a newer copy loaded meanwhile
         tctx.master.addons.remove(mine)
         assert contentviews.registry["event stream"] is theirs
-        del contentviews.registry._by_name["event stream"]
+        remove_contentview(theirs)
