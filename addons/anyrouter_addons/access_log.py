@@ -8,15 +8,16 @@ import logging
 
 from mitmproxy import http
 
-from .flow_state import state
+from .flow_state import FlowState, state_of
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
 FAILED_MARK = ":warning:"
 
 
-def describe_route(info: dict) -> str:
-    return info.get("translation") or info.get("route", "passthrough")
+def describe_route(state: FlowState) -> str:
+    return state.translation or (state.route.value if state.route else "passthrough")
 
 
 def duration_s(flow: http.HTTPFlow) -> float | None:
@@ -28,28 +29,30 @@ def duration_s(flow: http.HTTPFlow) -> float | None:
 
 
 def access_line(flow: http.HTTPFlow) -> str:
-    info = state(flow)
+    state = state_of(flow)
     request = flow.request
     status = str(flow.response.status_code) if flow.response is not None else "error"
     seconds = duration_s(flow)
     duration = f"{seconds * 1000:.0f}ms" if seconds is not None else "-"
     return (
-        f"{describe_route(info)} {request.method} {request.path} "
-        f"model={info.get('model', '-')} key={info.get('key', '-')} "
-        f"retries={info.get('retries', 0)} status={status} {duration}"
+        f"{describe_route(state)} {request.method} {request.path} "
+        f"model={state.model or '-'} key={state.key or '-'} "
+        f"retries={state.retries or 0} status={status} {duration}"
     )
 
 
-def flow_comment(info: dict) -> str:
-    parts = [describe_route(info), info.get("model", "-"), f"key {info.get('key', '-')}"]
-    retries = info.get("retries", 0)
+def flow_comment(state: FlowState) -> str:
+    parts = [describe_route(state), state.model or "-", f"key {state.key or '-'}"]
+    retries = state.retries or 0
     parts.append(f"{retries} {'retry' if retries == 1 else 'retries'}")
-    if info.get("upstream_error"):
-        parts.append(f"upstream error: {info['upstream_error']}")
+    if state.upstream_error:
+        parts.append(f"upstream error: {state.upstream_error}")
     return " · ".join(parts)
 
 
 class AccessLog:
+    phase = Phase.REPORT
+
     def response(self, flow: http.HTTPFlow) -> None:
         self.report(flow)
 
@@ -58,11 +61,11 @@ class AccessLog:
 
     def report(self, flow: http.HTTPFlow) -> None:
         log.info(access_line(flow))
-        info = state(flow)
-        if info.get("local"):
+        state = state_of(flow)
+        if state.local:
             return
-        flow.comment = flow_comment(info)
+        flow.comment = flow_comment(state)
         # A stream can fail after its 200: then `upstream_error` says why.
-        failed = flow.response is None or flow.response.status_code >= 400 or bool(info.get("upstream_error"))
+        failed = flow.response is None or flow.response.status_code >= 400 or bool(state.upstream_error)
         if failed:
             flow.marked = FAILED_MARK

@@ -7,9 +7,12 @@ from mitmproxy import ctx, exceptions, http
 from anyrouter_core.routes import Route
 
 from .flow_state import mark_request_json_changed, request_json, route_of
+from .phases import Phase
 
 
 class BodyDefaults:
+    phase = Phase.TRANSLATE
+
     def load(self, loader) -> None:
         loader.add_option(
             "default_max_tokens",

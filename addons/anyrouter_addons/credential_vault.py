@@ -20,7 +20,6 @@ headers and the carrier the client's key came in (`take_presented`).
 from __future__ import annotations
 
 import urllib.parse
-import weakref
 
 from mitmproxy import http
 from mitmproxy.proxy import server_hooks
@@ -37,12 +36,14 @@ from anyrouter_core.keys import (
     without_query_parameter,
 )
 
+from .flow_state import state_of, state_of_request
 from .mitmproxy_compat import (
     WireOnlyHeaders,
     install_request_targets,
     keep_upstream_on_http1,
     uninstall_request_targets,
 )
+from .phases import Phase
 
 _ENCODING = ("utf-8", "surrogateescape")  # how mitmproxy turns header and path bytes into str
 _CARRIER_HEADERS = frozenset(name.encode() for name in CREDENTIAL_HEADERS)
@@ -66,15 +67,18 @@ class WireRequestTargets:
     their way to the socket change; the flow keeps the path it shows.
     """
 
-    def __init__(self) -> None:
-        self._targets: weakref.WeakKeyDictionary[http.Request, tuple[bytes, bytes]] = weakref.WeakKeyDictionary()
+    @staticmethod
+    def register(flow: http.HTTPFlow, real_path: str) -> None:
+        """`flow`'s request head goes upstream with `real_path` instead of its current path."""
+        state_of(flow).wire_target = (flow.request.data.path, real_path.encode(*_ENCODING))
 
-    def register(self, request: http.Request, real_path: str) -> None:
-        """`request`'s head goes upstream with `real_path` instead of its current path."""
-        self._targets[request] = (request.data.path, real_path.encode(*_ENCODING))
+    @staticmethod
+    def target_of(request: http.Request) -> tuple[bytes, bytes] | None:
+        state = state_of_request(request)
+        return state.wire_target if state is not None else None
 
     def install(self) -> None:
-        install_request_targets(self._targets.get)
+        install_request_targets(self.target_of)
 
     def uninstall(self) -> None:
         uninstall_request_targets()
@@ -99,9 +103,17 @@ class _Secrets:
         return {key for key in keys if len(key) >= _QUOTABLE_LENGTH}
 
 
+def _secrets_of(flow: http.HTTPFlow) -> _Secrets:
+    state = state_of(flow)
+    if state.secrets is None:
+        state.secrets = _Secrets(None)
+    return state.secrets
+
+
 class CredentialVault:
+    phase = Phase.ARRIVE
+
     def __init__(self) -> None:
-        self._secrets: weakref.WeakKeyDictionary[http.HTTPFlow, _Secrets] = weakref.WeakKeyDictionary()
         self.targets = WireRequestTargets()
 
     def load(self, loader) -> None:
@@ -112,13 +124,12 @@ class CredentialVault:
 
     def presented(self, flow: http.HTTPFlow) -> str | None:
         """The key (or comma-separated keys, or access token) the client sent."""
-        secrets = self._secrets.get(flow)
+        secrets = state_of(flow).secrets
         return secrets.presented.value if secrets and secrets.presented else None
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
-        secrets = _Secrets(client_credential(request.headers, request.path))
-        self._secrets[flow] = secrets
+        secrets = state_of(flow).secrets = _Secrets(client_credential(request.headers, request.path))
         request.headers.fields = self._hidden_header_fields(request.headers.fields, secrets)
         shown_path, secrets.query = redact_query(request.path)
         if secrets.query:
@@ -142,7 +153,7 @@ class CredentialVault:
         request = flow.request
         request.headers.pop("authorization", None)
         request.headers.pop("x-api-key", None)
-        secrets = self._secrets.get(flow)
+        secrets = state_of(flow).secrets
         carrier = secrets.presented.carrier if secrets and secrets.presented else None
         if carrier is None:
             return
@@ -153,7 +164,7 @@ class CredentialVault:
 
     def send_key(self, flow: http.HTTPFlow, header: str, value: str, key: str) -> None:
         """The upstream gets `value` in `header`; the flow shows it with `key` fingerprinted."""
-        secrets = self._secrets.setdefault(flow, _Secrets(None))
+        secrets = _secrets_of(flow)
         shown = value.replace(key, fingerprint(key))
         secrets.wire_values[(header.lower().encode(), shown.encode(*_ENCODING))] = value.encode(*_ENCODING)
         secrets.sent_keys.add(key)
@@ -161,11 +172,13 @@ class CredentialVault:
 
     def remember_sent(self, flow: http.HTTPFlow, key: str) -> None:
         """`key` went upstream outside the flow (a retry): hide it in the answer too."""
-        self._secrets.setdefault(flow, _Secrets(None)).sent_keys.add(key)
+        _secrets_of(flow).sent_keys.add(key)
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        # Last in the chain: every addon before may have changed or replaced the headers or path.
-        secrets = self._secrets.get(flow)
+    def seal_request(self, flow: http.HTTPFlow) -> None:
+        """Puts the real credentials where only the bytes written upstream see them. Called by
+        the final phase (`phases.Finish`): every addon before may have changed or replaced the
+        headers or path."""
+        secrets = state_of(flow).secrets
         if secrets is None or flow.response is not None:
             return
         request = flow.request
@@ -174,11 +187,11 @@ class CredentialVault:
             request.headers = WireOnlyHeaders(request.headers.fields, lambda fields: wire_fields(fields, wire_values))
         real_path = restore_query(request.path, secrets.query)
         if real_path != request.path:
-            self.targets.register(request, real_path)
+            self.targets.register(flow, real_path)
 
     def wire_request(self, flow: http.HTTPFlow) -> tuple[str, tuple[tuple[bytes, bytes], ...]]:
         """The path and header fields of `flow`'s request as the upstream gets them."""
-        secrets = self._secrets.get(flow) or _Secrets(None)
+        secrets = _secrets_of(flow)
         request = flow.request
         return restore_query(request.path, secrets.query), wire_fields(request.headers.fields, secrets.wire_values)
 
@@ -187,8 +200,10 @@ class CredentialVault:
         # is the one `WireRequestTargets` knows.
         keep_upstream_on_http1(data.server)
 
-    def response(self, flow: http.HTTPFlow) -> None:
-        secrets = self._secrets.get(flow)
+    def scrub_answer(self, flow: http.HTTPFlow) -> None:
+        """Fingerprints every key the upstream got that its error answer quotes; called by the
+        final phase, after every addon has rewritten the answer."""
+        secrets = state_of(flow).secrets
         response = flow.response
         if secrets is None or response is None or response.status_code < 400 or response.stream:
             return

@@ -1,72 +1,128 @@
-"""What anyrouter knows about a flow.
+"""What anyrouter knows about a flow: one `FlowState` per flow, kept beside it.
 
-Plain facts (route, model, key fingerprint, …) live in `flow.metadata`, so mitmweb and saved
-flows show them; mitmproxy serialises metadata, so only plain values go there. The parsed
-request body is kept beside the flow instead, parsed once however many addons read it, and
-written back once by `RequestBodyWriter` after every addon has changed it.
+Every addon reads and writes the same object (`state_of(flow)`), instead of string keys in
+`flow.metadata` and side stores of its own. What mitmweb and saved flows should show (route,
+model, key fingerprint, …) is copied into `flow.metadata["anyrouter"]` as plain values by
+`publish`, which the final phase calls at the end of every hook; the rest (the parsed body,
+the keys a flow tried, the credentials the client sent) never leaves the process.
+
+The parsed request body is kept here too: parsed once however many addons read it, and
+written back once, in the final phase, after every addon has changed it.
+
+mitmproxy's HTTP/1 layers see requests, not flows, so a state can be found from its request
+as well (`state_of_request`), for what is decided at the moment bytes are written.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import weakref
+from dataclasses import dataclass, field
 
 from mitmproxy import http
 
 from anyrouter_core.json_body import load_json
 from anyrouter_core.routes import Route
 
-_KEY = "anyrouter"
+METADATA_KEY = "anyrouter"
+_UNPARSED = object()
 
 
-class _ParsedBody:
-    __slots__ = ("value", "changed")
+@dataclass(slots=True, eq=False)
+class FlowState:
+    # Shown in mitmweb and saved flows (copied by `publish`; None is left out).
+    route: Route | None = None
+    client_protocol: str | None = None
+    upstream_protocol: str | None = None
+    model: str | None = None
+    upstream_model: str | None = None
+    stream: bool | None = None
+    local: bool | None = None  # answered by the proxy itself
+    translation: str | None = None  # "openai→anthropic"
+    client_request: str | None = None  # the client's body, when the upstream got another
+    key: str | None = None  # fingerprint of the key the upstream got
+    retries: int | None = None
+    upstream_error: str | None = None
+    timed_out: str | None = None
+    token_count: str | None = None  # "estimate" when the proxy estimated it
+    system_prompt: str | None = None  # the mode, when a configured system prompt was put in
+    error_shape: str | None = None  # the protocol of errors on a passed-through path
 
-    def __init__(self, value: object) -> None:
-        self.value = value
-        self.changed = False
+    # Kept beside the flow only.
+    body: object = field(default=_UNPARSED, metadata={"private": True})
+    body_changed: bool = field(default=False, metadata={"private": True})
+    exchange: object = field(default=None, metadata={"private": True})  # Translation's
+    attempts: object = field(default=None, metadata={"private": True})  # KeyRotation's keys tried
+    secrets: object = field(default=None, metadata={"private": True})  # CredentialVault's
+    wire_target: tuple[bytes, bytes] | None = field(default=None, metadata={"private": True})
+    renamed: object = field(default=None, metadata={"private": True})  # ModelMap's
+    last_activity: float | None = field(default=None, metadata={"private": True})
+    watchdog: asyncio.Task | None = field(default=None, metadata={"private": True})
+    ending: object = field(default=None, metadata={"private": True})  # UpstreamFailures'
+
+    def shown(self) -> dict:
+        """The plain values mitmweb and saved flows show."""
+        shown = {}
+        for name in _SHOWN_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                shown[name] = value.value if isinstance(value, Route) else value
+        return shown
 
 
-_bodies: weakref.WeakKeyDictionary[http.HTTPFlow, _ParsedBody] = weakref.WeakKeyDictionary()
+_SHOWN_FIELDS = tuple(f.name for f in dataclasses.fields(FlowState) if not f.metadata.get("private"))
+_states: weakref.WeakKeyDictionary[http.HTTPFlow, FlowState] = weakref.WeakKeyDictionary()
+_by_request: weakref.WeakKeyDictionary[http.Request, FlowState] = weakref.WeakKeyDictionary()
 
 
-def state(flow: http.HTTPFlow) -> dict:
-    return flow.metadata.setdefault(_KEY, {})
+def state_of(flow: http.HTTPFlow) -> FlowState:
+    state = _states.get(flow)
+    if state is None:
+        state = _states[flow] = _by_request[flow.request] = FlowState()
+    return state
+
+
+def state_of_request(request: http.Request) -> FlowState | None:
+    return _by_request.get(request)
 
 
 def route_of(flow: http.HTTPFlow) -> Route:
-    value = flow.metadata.get(_KEY, {}).get("route")
-    return Route(value) if value else Route.PASSTHROUGH
+    state = _states.get(flow)
+    return state.route if state is not None and state.route is not None else Route.PASSTHROUGH
+
+
+def publish(flow: http.HTTPFlow) -> None:
+    state = _states.get(flow)
+    if state is not None:
+        flow.metadata[METADATA_KEY] = state.shown()
 
 
 def request_json(flow: http.HTTPFlow) -> object:
     """The request body parsed as JSON (None when it is not JSON, strictly: no NaN, no
     nesting deeper than Python can follow), parsed once per flow."""
-    parsed = _bodies.get(flow)
-    if parsed is None:
+    state = state_of(flow)
+    if state.body is _UNPARSED:
         try:
-            value = load_json(flow.request.get_content(strict=False) or b"")
+            state.body = load_json(flow.request.get_content(strict=False) or b"")
         except ValueError:
-            value = None
-        parsed = _bodies[flow] = _ParsedBody(value)
-    return parsed.value
+            state.body = None
+    return state.body
 
 
 def replace_request_json(flow: http.HTTPFlow, value: dict) -> None:
-    parsed = _bodies.setdefault(flow, _ParsedBody(value))
-    parsed.value = value
-    parsed.changed = True
+    state = state_of(flow)
+    state.body, state.body_changed = value, True
 
 
 def mark_request_json_changed(flow: http.HTTPFlow) -> None:
-    _bodies[flow].changed = True
+    state_of(flow).body_changed = True
 
 
-class RequestBodyWriter:
-    """Last in the chain: serialises the request body once if any addon changed it."""
-
-    def request(self, flow: http.HTTPFlow) -> None:
-        parsed = _bodies.get(flow)
-        if parsed is not None and parsed.changed and flow.response is None:
-            flow.request.content = json.dumps(parsed.value, ensure_ascii=False).encode()
-            parsed.changed = False
+def write_request_body(flow: http.HTTPFlow) -> None:
+    """Serialises the request body once, if any addon changed it."""
+    state = _states.get(flow)
+    if state is not None and state.body_changed and flow.response is None:
+        flow.request.content = json.dumps(state.body, ensure_ascii=False).encode()
+        state.body_changed = False

@@ -7,6 +7,7 @@ from mitmproxy import http
 from anyrouter_core.hop_headers import hop_by_hop_names, is_upgrade_request
 
 from .flow_state import route_of
+from .phases import Phase
 
 
 def _drop_hop_by_hop(headers: http.Headers, keep_upgrade: bool) -> None:
@@ -19,6 +20,8 @@ def _drop_hop_by_hop(headers: http.Headers, keep_upgrade: bool) -> None:
 
 
 class HeaderHygiene:
+    phase = Phase.ARRIVE
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         headers = flow.request.headers
         upgrade = is_upgrade_request(headers.get_all("connection"), headers.get("upgrade"))

@@ -20,7 +20,8 @@ from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.header_rules import HeaderRule, HeaderRuleError, apply_header_rules, parse_header_rules
 
-from .flow_state import route_of, state
+from .flow_state import route_of, state_of
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
@@ -44,6 +45,8 @@ def read_rules(path: Path) -> tuple[tuple[HeaderRule, ...], tuple]:
 
 
 class HeaderRules:
+    phase = Phase.REWRITE
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.path: Path | None = None
@@ -114,7 +117,7 @@ class HeaderRules:
         if not self.rules:
             return
         routes = {route_of(flow).value}
-        translation = state(flow).get("translation")
+        translation = state_of(flow).translation
         if translation:
             routes.add(translation)
         headers = flow.request.headers

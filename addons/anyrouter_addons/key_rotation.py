@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from pathlib import Path
 
 from mitmproxy import ctx, exceptions, http
@@ -22,8 +21,9 @@ from anyrouter_core.keys import credential_header, parse_key_list, token_allowed
 from . import upstream_client
 from .credential_vault import CredentialVault
 from .upstream_timeouts import UpstreamTimeouts
-from .flow_state import route_of, state
+from .flow_state import route_of, state_of
 from .responses import answer_locally, error_response
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
@@ -46,7 +46,7 @@ def read_key_option(name: str, value: str) -> list[str]:
 
 def protocol_for(flow: http.HTTPFlow) -> str:
     """The error shape a client understands: its own protocol, else the upstream's."""
-    return state(flow).get("client_protocol") or ctx.options.upstream_protocol
+    return state_of(flow).client_protocol or ctx.options.upstream_protocol
 
 
 class _Attempts:
@@ -60,12 +60,13 @@ class _Attempts:
 
 
 class KeyRotation:
+    phase = Phase.KEYS
+
     def __init__(self, vault: CredentialVault, timeouts: UpstreamTimeouts) -> None:
         self.vault = vault
         self.timeouts = timeouts
         self.pools = KeyPools()
         self.tokens: list[str] = []
-        self._attempts: weakref.WeakKeyDictionary[http.HTTPFlow, _Attempts] = weakref.WeakKeyDictionary()
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -127,13 +128,14 @@ class KeyRotation:
         if pool is None:
             return
         key = pool.choose(time.time())
-        self._attempts[flow] = _Attempts(pool, key)
+        state_of(flow).attempts = _Attempts(pool, key)
         # Exactly one key, in one header: never the other protocol's form beside it, nor the
         # client's key or token where it came.
         self.vault.take_presented(flow)
         name, value = credential_header(ctx.options.upstream_protocol, key)
         self.vault.send_key(flow, name, value, key)
-        state(flow).update(key=pool.label(key), retries=0)
+        state = state_of(flow)
+        state.key, state.retries = pool.label(key), 0
 
     def client_pool(self, flow: http.HTTPFlow, presented: str | None) -> KeyPool | None:
         if presented is None:
@@ -145,9 +147,9 @@ class KeyRotation:
             return None
 
     async def response(self, flow: http.HTTPFlow) -> None:
-        attempts = self._attempts.get(flow)
+        attempts = state_of(flow).attempts
         response = flow.response
-        if attempts is None or response is None or state(flow).get("local"):
+        if attempts is None or response is None or state_of(flow).local:
             return
         self.record(attempts, response.status_code, response)
         while self.worth_retrying(flow, attempts):
@@ -175,8 +177,8 @@ class KeyRotation:
         name, value = credential_header(ctx.options.upstream_protocol, key)
         wire_headers[name] = value
         self.vault.remember_sent(flow, key)
-        info = state(flow)
-        info.update(key=attempts.pool.label(key), retries=len(attempts.tried) - 1)
+        state = state_of(flow)
+        state.key, state.retries = attempts.pool.label(key), len(attempts.tried) - 1
         try:
             answer = await upstream_client.send(
                 scheme=request.scheme,
@@ -191,7 +193,7 @@ class KeyRotation:
             )
         except (OSError, TimeoutError) as exc:
             attempts.pool.record(key, None, time.time(), message=f"retry failed: {exc}")
-            log.info("retry with key %s could not reach the upstream: %s", info["key"], exc)
+            log.info("retry with key %s could not reach the upstream: %s", state.key, exc)
             return
         headers = [(name, value) for name, value in answer.headers if name.lower() not in _NOT_FORWARDED]
         flow.response = http.Response.make(answer.status, answer.body, headers)
@@ -209,7 +211,7 @@ class KeyRotation:
         )
 
     def error(self, flow: http.HTTPFlow) -> None:
-        attempts = self._attempts.get(flow)
+        attempts = state_of(flow).attempts
         if attempts is not None and flow.error is not None:
             attempts.pool.record(attempts.tried[-1], None, time.time(), message=flow.error.msg)
 

@@ -19,6 +19,7 @@ from anyrouter_core.routes import Route
 from .flow_state import route_of
 from .mitmproxy_compat import host_with_port
 from .responses import answer_locally, json_response
+from .phases import Phase
 
 UPSTREAM_PROBE_SECONDS = 2.0
 
@@ -40,6 +41,8 @@ def wants_anthropic_shape(headers: http.Headers) -> bool:
 
 
 class LocalEndpoints:
+    phase = Phase.CHECK
+
     def __init__(self) -> None:
         self.started = datetime.now(UTC)
         self.model_ids: list[str] = list(DEFAULT_MODELS)

@@ -10,14 +10,13 @@ event by event (`anyrouter_core.model_map.ModelRenameStream`), never buffered. P
 from __future__ import annotations
 
 import json
-import weakref
 
 from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.model_map import ModelRenameStream, parse_model_map, rename_model_in_body
 from anyrouter_core.routes import Route
 
-from .flow_state import mark_request_json_changed, request_json, route_of, state
+from .flow_state import mark_request_json_changed, request_json, route_of, state_of
 from .responses import replace_json_body
 from .streaming import (
     EventSizeLimit,
@@ -27,6 +26,7 @@ from .streaming import (
     prepare_for_new_body,
     translating_stream,
 )
+from .phases import Phase
 
 _MAPPED_ROUTES = (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES, Route.ANTHROPIC_COUNT_TOKENS)
 
@@ -40,11 +40,11 @@ class _Renamed:
 
 
 class ModelMap:
+    phase = Phase.REWRITE
+
     def __init__(self, event_limit: EventSizeLimit) -> None:
         self.event_limit = event_limit
         self.mapping: dict[str, str] = {}
-        # Pass-through flows whose answer must carry the client's model name again.
-        self._renamed: weakref.WeakKeyDictionary[http.HTTPFlow, _Renamed] = weakref.WeakKeyDictionary()
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -73,14 +73,15 @@ class ModelMap:
             return
         body["model"] = self.mapping[client_model]
         mark_request_json_changed(flow)
-        info = state(flow)
-        info["upstream_model"] = body["model"]
-        if not info.get("translation"):
-            protocol = info.get("upstream_protocol") or ctx.options.upstream_protocol
-            self._renamed[flow] = _Renamed(protocol, client_model)
+        state = state_of(flow)
+        state.upstream_model = body["model"]
+        if not state.translation:
+            # A pass-through flow: its answer must carry the client's model name again.
+            protocol = state.upstream_protocol or ctx.options.upstream_protocol
+            state.renamed = _Renamed(protocol, client_model)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        renamed = self._renamed.get(flow)
+        renamed = state_of(flow).renamed
         response = flow.response
         if renamed is None or response is None or response.stream:
             return
@@ -89,7 +90,7 @@ class ModelMap:
             response.stream = translating_stream(flow, self.rename_stream(renamed))
 
     def response(self, flow: http.HTTPFlow) -> None:
-        renamed = self._renamed.get(flow)
+        renamed = state_of(flow).renamed
         response = flow.response
         if renamed is None or response is None or response.stream or response.status_code >= 400:
             return

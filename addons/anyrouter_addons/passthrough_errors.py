@@ -17,10 +17,11 @@ from mitmproxy import http
 from anyrouter_core.errors import ANTHROPIC, OPENAI, parse_upstream_error, render_error
 from anyrouter_core.routes import Route
 
-from .flow_state import route_of, state
+from .flow_state import route_of, state_of
 from .local_endpoints import wants_anthropic_shape
 from .responses import replace_json_body
 from .upstream_errors import already_in_shape
+from .phases import Phase
 
 _API_CLIENT_HEADERS = ("authorization", "x-api-key", "anthropic-version")
 
@@ -33,18 +34,20 @@ def api_client_protocol(headers: http.Headers) -> str | None:
 
 
 class PassthroughErrors:
+    phase = Phase.OUTCOME
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         # Read before any addon swaps the client's key header for the upstream's.
         if route_of(flow) is Route.PASSTHROUGH:
             protocol = api_client_protocol(flow.request.headers)
             if protocol:
-                state(flow)["error_shape"] = protocol
+                state_of(flow).error_shape = protocol
 
     def response(self, flow: http.HTTPFlow) -> None:
-        info = state(flow)
-        protocol = info.get("error_shape")
+        state = state_of(flow)
+        protocol = state.error_shape
         response = flow.response
-        if protocol is None or response is None or info.get("local") or response.status_code < 400:
+        if protocol is None or response is None or state.local or response.status_code < 400:
             return
         if flow.request.method.upper() == "HEAD" or response.stream:
             return  # no body to rewrite
@@ -52,6 +55,6 @@ class PassthroughErrors:
         if already_in_shape(protocol, content):
             return
         error = parse_upstream_error(response.status_code, response.headers.get("content-type", ""), content)
-        info["upstream_error"] = error.message
+        state.upstream_error = error.message
         status, body = render_error(protocol, error)
         replace_json_body(response, status, body)

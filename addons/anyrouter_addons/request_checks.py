@@ -33,6 +33,7 @@ from anyrouter_core.sizes import describe_size
 
 from .mitmproxy_compat import install_request_body_check, parse_mitmproxy_size, uninstall_request_body_check
 from .responses import answer_locally, json_response
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
@@ -85,6 +86,8 @@ def protocol_response(protocol: str, error: ProxyError, headers: dict[str, str] 
 
 
 class RequestChecks:
+    phase = Phase.CHECK
+
     def __init__(self) -> None:
         self.max_body_size = parse_size(DEFAULT_MAX_BODY_SIZE)
 

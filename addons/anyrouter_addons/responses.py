@@ -8,7 +8,7 @@ from mitmproxy import http
 
 from anyrouter_core.errors import ProxyError, render_error
 
-from .flow_state import state
+from .flow_state import state_of
 
 
 def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> http.Response:
@@ -26,7 +26,7 @@ def error_response(protocol: str, error: ProxyError) -> http.Response:
 def answer_locally(flow: http.HTTPFlow, response: http.Response) -> None:
     """Answer without contacting the upstream; later hooks see the flow as answered locally."""
     flow.response = response
-    state(flow)["local"] = True
+    state_of(flow).local = True
 
 
 def replace_json_body(response: http.Response, status: int, body: dict) -> None:

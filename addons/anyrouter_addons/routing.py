@@ -7,10 +7,13 @@ from mitmproxy import ctx, exceptions, http
 from anyrouter_core.errors import PROTOCOLS
 from anyrouter_core.routes import classify
 
-from .flow_state import request_json, state
+from .flow_state import request_json, state_of
+from .phases import Phase
 
 
 class Routing:
+    phase = Phase.CLASSIFY
+
     def load(self, loader) -> None:
         loader.add_option(
             "upstream_protocol",
@@ -30,18 +33,18 @@ class Routing:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         route = classify(flow.request.method, flow.request.path)
-        info = state(flow)
-        info["route"] = route.value
+        state = state_of(flow)
+        state.route = route
         if route.client_protocol:
-            info["client_protocol"] = route.client_protocol
-            info["upstream_protocol"] = ctx.options.upstream_protocol
+            state.client_protocol = route.client_protocol
+            state.upstream_protocol = ctx.options.upstream_protocol
 
     def request(self, flow: http.HTTPFlow) -> None:
-        info = state(flow)
-        if "client_protocol" not in info:
+        state = state_of(flow)
+        if state.client_protocol is None:
             return
         body = request_json(flow)
         if isinstance(body, dict):
             if isinstance(body.get("model"), str):
-                info["model"] = body["model"]
-            info["stream"] = body.get("stream") is True
+                state.model = body["model"]
+            state.stream = body.get("stream") is True

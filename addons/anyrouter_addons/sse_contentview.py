@@ -19,6 +19,7 @@ from mitmproxy.contentviews import Contentview, Metadata, SyntaxHighlight
 from anyrouter_core.stream_view import render, view_stream
 
 from .mitmproxy_compat import remove_contentview
+from .phases import Phase
 
 EVENT_STREAM = "text/event-stream"
 
@@ -41,6 +42,7 @@ class EventStreamContentview(Contentview):
 
 class SSEContentview:
     """Registers `EventStreamContentview` with mitmproxy for as long as the addon is loaded."""
+    phase = Phase.REPORT
 
     def __init__(self) -> None:
         self.view = EventStreamContentview()

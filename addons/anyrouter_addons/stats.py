@@ -16,9 +16,10 @@ from anyrouter_core.errors import ProxyError
 from anyrouter_core.routes import Route
 
 from .access_log import describe_route, duration_s
-from .flow_state import route_of, state
+from .flow_state import route_of, state_of
 from .key_rotation import KeyRotation, protocol_for
 from .responses import answer_locally, error_response, json_response
+from .phases import Phase
 
 RECENT_DURATIONS = 1000
 
@@ -28,6 +29,8 @@ def percentile(ordered: list[float], fraction: float) -> float:
 
 
 class Stats:
+    phase = Phase.REPORT
+
     def __init__(self, keys: KeyRotation) -> None:
         self.keys = keys
         self.started = time.time()
@@ -52,10 +55,10 @@ class Stats:
             self.count(flow, "error")
 
     def count(self, flow: http.HTTPFlow, outcome: str) -> None:
-        info = state(flow)
-        if info.get("local"):
+        state = state_of(flow)
+        if state.local:
             return
-        self.by_route[describe_route(info)][outcome] += 1
+        self.by_route[describe_route(state)][outcome] += 1
         seconds = duration_s(flow)
         if seconds is not None:
             self.durations.append(seconds)

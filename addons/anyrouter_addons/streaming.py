@@ -14,8 +14,9 @@ from mitmproxy import http
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.sse import MAX_EVENT_SIZE
 
-from .flow_state import state
+from .flow_state import state_of
 from .request_checks import read_size_option
+from .phases import Phase
 
 DEFAULT_MAX_EVENT_SIZE = f"{MAX_EVENT_SIZE // 1024**2}m"
 
@@ -23,6 +24,7 @@ DEFAULT_MAX_EVENT_SIZE = f"{MAX_EVENT_SIZE // 1024**2}m"
 class EventSizeLimit:
     """The `max_event_size` option, read here only: the addons that create stream decoders
     (`Translation`, `ModelMap`) are given this object and pass `max_bytes` to each."""
+    phase = Phase.TRANSLATE
 
     def __init__(self) -> None:
         self.max_bytes = MAX_EVENT_SIZE
@@ -72,7 +74,8 @@ def translating_stream(flow: http.HTTPFlow, translator: StreamTranslator) -> Cal
 def note_stream_error(flow: http.HTTPFlow, translator: StreamTranslator) -> None:
     """A stream that ended in an error says why in the flow (its comment shows `upstream_error`)."""
     if translator.error is not None:
-        state(flow).setdefault("upstream_error", translator.error.message)
+        state = state_of(flow)
+        state.upstream_error = state.upstream_error or translator.error.message
 
 
 def prepare_for_new_body(response: http.Response) -> None:
@@ -85,6 +88,7 @@ def prepare_for_new_body(response: http.Response) -> None:
 
 class SSEPassthrough:
     """Streams `text/event-stream` responses that no translator has claimed, unchanged."""
+    phase = Phase.STREAM
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         assert flow.response

@@ -16,7 +16,8 @@ from anyrouter_core.errors import ANTHROPIC
 from anyrouter_core.routes import Route
 from anyrouter_core.system_prompt import DEFAULT_MODE, MODES, UnexpectedBody, with_system_prompt
 
-from .flow_state import replace_request_json, request_json, route_of, state
+from .flow_state import replace_request_json, request_json, route_of, state_of
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
@@ -40,6 +41,8 @@ def read_prompt_option(value: str) -> str:
 
 
 class SystemPrompt:
+    phase = Phase.REWRITE
+
     def __init__(self) -> None:
         self.prompt = ""
 
@@ -75,7 +78,7 @@ class SystemPrompt:
         if route is Route.ANTHROPIC_COUNT_TOKENS:
             protocol = ANTHROPIC  # counted as an Anthropic request, whatever the upstream
         elif route in (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES):
-            protocol = state(flow).get("upstream_protocol") or ctx.options.upstream_protocol
+            protocol = state_of(flow).upstream_protocol or ctx.options.upstream_protocol
         else:
             return
         body = request_json(flow)
@@ -88,4 +91,4 @@ class SystemPrompt:
             log.info("system_prompt: %s %s sent unchanged: %s", flow.request.method, flow.request.path, exc)
             return
         replace_request_json(flow, changed)
-        state(flow)["system_prompt"] = mode
+        state_of(flow).system_prompt = mode

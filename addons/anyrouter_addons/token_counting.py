@@ -13,8 +13,9 @@ from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError
 from anyrouter_core.routes import Route
 from anyrouter_core.token_estimate import estimate_input_tokens
 
-from .flow_state import request_json, route_of, state
+from .flow_state import request_json, route_of, state_of
 from .responses import error_response, json_response
+from .phases import Phase
 
 # What an upstream without the endpoint answers.
 _NOT_SUPPORTED = frozenset({404, 405, 501})
@@ -22,11 +23,13 @@ ESTIMATE_HEADER = "anyrouter-token-count"
 
 
 class TokenCounting:
+    phase = Phase.TRANSLATE
+
     def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         if route_of(flow) is not Route.ANTHROPIC_COUNT_TOKENS or response is None:
             return
-        if ctx.options.upstream_protocol != OPENAI or state(flow).get("local"):
+        if ctx.options.upstream_protocol != OPENAI or state_of(flow).local:
             return
         if response.status_code not in _NOT_SUPPORTED:
             return
@@ -38,4 +41,4 @@ class TokenCounting:
         flow.response = json_response(
             200, {"input_tokens": estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
         )
-        state(flow)["token_count"] = "estimate"
+        state_of(flow).token_count = "estimate"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import weakref
 
 from mitmproxy import ctx, http
 
@@ -19,7 +18,7 @@ from anyrouter_core.routes import Route
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.translation import Direction
 
-from .flow_state import replace_request_json, request_json, route_of, state
+from .flow_state import replace_request_json, request_json, route_of, state_of
 from .responses import answer_locally, error_response, replace_json_body
 from .streaming import (
     EventSizeLimit,
@@ -29,6 +28,7 @@ from .streaming import (
     prepare_for_new_body,
     translating_stream,
 )
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
@@ -61,9 +61,10 @@ class _Exchange:
 
 
 class Translation:
+    phase = Phase.TRANSLATE
+
     def __init__(self, event_limit: EventSizeLimit) -> None:
         self.event_limit = event_limit
-        self._exchanges: weakref.WeakKeyDictionary[http.HTTPFlow, _Exchange] = weakref.WeakKeyDictionary()
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -77,8 +78,8 @@ class Translation:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or route_of(flow) not in (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES):
             return
-        info = state(flow)
-        client = info["client_protocol"]
+        state = state_of(flow)
+        client = state.client_protocol
         direction = Direction(client, ctx.options.upstream_protocol)
         if not direction.translates and not ctx.options.force_non_stream:
             return
@@ -99,13 +100,13 @@ class Translation:
             answer_locally(flow, error_response(client, error))
             return
         replace_request_json(flow, upstream_body)
-        self._exchanges[flow] = _Exchange(direction, facts)
+        state.exchange = _Exchange(direction, facts)
         if direction.translates:
             flow.request.path = direction.upstream_path(flow.request.path)
             adapt_headers(flow.request.headers, direction)
-            info["translation"] = direction.label
+            state.translation = direction.label
             # Saved flows show both sides: the upstream's request, and what the client sent.
-            info["client_request"] = flow.request.get_text(strict=False)
+            state.client_request = flow.request.get_text(strict=False)
 
     def upstream_body(self, direction: Direction, body: dict, facts: Exchange) -> dict:
         upstream_body = body
@@ -122,7 +123,7 @@ class Translation:
         return upstream_body
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        exchange = self._exchanges.get(flow)
+        exchange = state_of(flow).exchange
         response = flow.response
         assert response
         if exchange is None or not exchange.direction.translates:
@@ -135,7 +136,7 @@ class Translation:
         return exchange.direction.stream_translator(exchange.facts, self.event_limit.max_bytes)
 
     def response(self, flow: http.HTTPFlow) -> None:
-        exchange = self._exchanges.get(flow)
+        exchange = state_of(flow).exchange
         response = flow.response
         if exchange is None or response is None or response.status_code >= 400:
             return

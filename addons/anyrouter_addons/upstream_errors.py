@@ -8,8 +8,9 @@ from mitmproxy import http
 
 from anyrouter_core.errors import ANTHROPIC, parse_upstream_error, render_error
 
-from .flow_state import state
+from .flow_state import state_of
 from .responses import replace_json_body
+from .phases import Phase
 
 
 def already_in_shape(protocol: str, content: bytes) -> bool:
@@ -23,16 +24,18 @@ def already_in_shape(protocol: str, content: bytes) -> bool:
 
 
 class UpstreamErrors:
+    phase = Phase.OUTCOME
+
     def response(self, flow: http.HTTPFlow) -> None:
-        info = state(flow)
-        client = info.get("client_protocol")
+        state = state_of(flow)
+        client = state.client_protocol
         response = flow.response
-        if client is None or response is None or response.status_code < 400 or info.get("local"):
+        if client is None or response is None or response.status_code < 400 or state.local:
             return
         content = response.get_content(strict=False) or b""
         error = parse_upstream_error(response.status_code, response.headers.get("content-type", ""), content)
-        info["upstream_error"] = error.message
-        translated = client != info.get("upstream_protocol")
+        state.upstream_error = error.message
+        translated = client != state.upstream_protocol
         if translated or not already_in_shape(client, content):
             status, body = render_error(client, error)
             replace_json_body(response, status, body)

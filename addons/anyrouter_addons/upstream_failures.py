@@ -16,27 +16,30 @@ from __future__ import annotations
 
 import json
 import logging
-import weakref
 
 from mitmproxy import http
 
 from anyrouter_core.errors import ProxyError, error_event, render_error
 
-from .flow_state import state
+from .flow_state import state_of, state_of_request
 from .key_rotation import protocol_for
 from .mitmproxy_compat import ClientEnding, install_failure_endings, uninstall_failure_endings
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
 
-_endings: weakref.WeakKeyDictionary[http.Request, ClientEnding] = weakref.WeakKeyDictionary()
-
-
 def take_ending(request: http.Request) -> ClientEnding | None:
-    return _endings.pop(request, None)
+    state = state_of_request(request)
+    if state is None:
+        return None
+    ending, state.ending = state.ending, None
+    return ending
 
 
 class UpstreamFailures:
+    phase = Phase.OUTCOME
+
     def load(self, loader) -> None:
         install_failure_endings(take_ending)
 
@@ -44,26 +47,26 @@ class UpstreamFailures:
         uninstall_failure_endings()
 
     def error(self, flow: http.HTTPFlow) -> None:
-        if flow.error is None or state(flow).get("local"):
+        state = state_of(flow)
+        if flow.error is None or state.local:
             return
         protocol = protocol_for(flow)
-        timed_out = state(flow).get("timed_out")
-        if timed_out:
-            error = ProxyError(504, f"anyrouter: {timed_out}", "timeout_error")
+        if state.timed_out:
+            error = ProxyError(504, f"anyrouter: {state.timed_out}", "timeout_error")
         else:
             error = ProxyError(502, f"anyrouter: the upstream failed: {flow.error.msg}")
         status, body = render_error(protocol, error)
         # Like mitmproxy's own error page: the connection closes after it, and says so.
         headers = {"content-type": "application/json", "connection": "close"}
         whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), headers)
-        _endings[flow.request] = ClientEnding(whole, self.last_events(flow, protocol, error))
+        state.ending = ClientEnding(whole, self.last_events(flow, protocol, error))
 
     @staticmethod
     def last_events(flow: http.HTTPFlow, protocol: str, error: ProxyError) -> bytes:
         response = flow.response
         if response is None or not response.stream:
             return b""
-        if state(flow).get("translation") and callable(response.stream):
+        if state_of(flow).translation and callable(response.stream):
             # A translator's own ending: it reports a stream that stopped before its end.
             ending = response.stream(b"")
             return b"".join(ending) if isinstance(ending, list) else ending

@@ -13,22 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
-from .flow_state import state
+from .flow_state import FlowState, state_of
 from .mitmproxy_compat import close_upstream_connection, connection_attempt
+from .phases import Phase
 
 log = logging.getLogger("anyrouter")
 
 
 class UpstreamTimeouts:
+    phase = Phase.WATCH
+
     def __init__(self) -> None:
-        self._last_activity: weakref.WeakKeyDictionary[http.HTTPFlow, float] = weakref.WeakKeyDictionary()
-        # A sleeping watchdog holds its flow: each is cancelled when its flow ends.
-        self._watchdogs: weakref.WeakKeyDictionary[http.HTTPFlow, asyncio.Task] = weakref.WeakKeyDictionary()
         self._connecting: dict[str, asyncio.Task] = {}
 
     def load(self, loader) -> None:
@@ -66,21 +65,25 @@ class UpstreamTimeouts:
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is None and self.limit:
-            self._last_activity[flow] = time.monotonic()
-            self._watchdogs[flow] = asyncio.get_running_loop().create_task(self._watch(flow))
+            state = state_of(flow)
+            state.last_activity = time.monotonic()
+            # A sleeping watchdog holds its flow: it is cancelled when its flow ends.
+            state.watchdog = asyncio.get_running_loop().create_task(self._watch(flow))
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         assert response
-        if flow not in self._last_activity:
+        state = state_of(flow)
+        if state.last_activity is None:
             return
-        self._last_activity[flow] = time.monotonic()
+        state.last_activity = time.monotonic()
         if response.stream:
-            response.stream = self._noting_activity(flow, response.stream)
+            response.stream = self._noting_activity(state, response.stream)
 
-    def _noting_activity(self, flow: http.HTTPFlow, inner):
+    @staticmethod
+    def _noting_activity(state: FlowState, inner):
         def stream(piece: bytes):
-            self._last_activity[flow] = time.monotonic()
+            state.last_activity = time.monotonic()
             if callable(inner):
                 return inner(piece)
             return piece
@@ -93,21 +96,24 @@ class UpstreamTimeouts:
     def error(self, flow: http.HTTPFlow) -> None:
         self._stop_watching(flow)
 
-    def _stop_watching(self, flow: http.HTTPFlow) -> None:
-        self._last_activity.pop(flow, None)
-        watchdog = self._watchdogs.pop(flow, None)
-        if watchdog is not None:
-            watchdog.cancel()
+    @staticmethod
+    def _stop_watching(flow: http.HTTPFlow) -> None:
+        state = state_of(flow)
+        state.last_activity = None
+        if state.watchdog is not None:
+            state.watchdog.cancel()
+            state.watchdog = None
 
     async def _watch(self, flow: http.HTTPFlow) -> None:
-        while (last := self._last_activity.get(flow)) is not None:
+        state = state_of(flow)
+        while (last := state.last_activity) is not None:
             left = last + self.limit - time.monotonic()
             if left > 0:
                 await asyncio.sleep(left)
                 continue
-            self._last_activity.pop(flow, None)
+            state.last_activity = None
             connected = flow.client_conn.id not in self._connecting
-            state(flow)["timed_out"] = (
+            state.timed_out = (
                 f"no answer from the upstream for {self.limit} s"
                 if connected
                 else f"could not connect to the upstream within {self.limit} s"

@@ -10,8 +10,9 @@ import socket
 import statistics
 from dataclasses import dataclass
 
-from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
-from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+from anyrouter_core.codecs.base import EncodeOptions
+from anyrouter_core.errors import ANTHROPIC, OPENAI
+from anyrouter_core.translation import translate_request
 
 from .requests import claude_code_request, openai_agent_request
 
@@ -99,10 +100,10 @@ def routes(stream: bool) -> list[Route]:
               anthropic_call(claude_code, stream), anthropic_call(claude_code, stream)),
         Route("openai→anthropic (agent, 80 KB)", "anthropic",
               openai_call(agent, stream),
-              anthropic_call(translate_openai_request(agent, default_max_tokens=8192).body, stream)),
+              anthropic_call(translate_request(OPENAI, ANTHROPIC, agent, EncodeOptions()).body, stream)),
         Route("anthropic→openai (Claude Code, 64 KB)", "openai",
               anthropic_call(claude_code, stream),
-              openai_call(translate_anthropic_request(claude_code).body, stream)),
+              openai_call(translate_request(ANTHROPIC, OPENAI, claude_code, EncodeOptions()).body, stream)),
     ]
 
 

@@ -6,8 +6,9 @@ import json
 import statistics
 import time
 
-from anyrouter_core.anthropic_to_openai_request import translate_anthropic_request
-from anyrouter_core.openai_to_anthropic_request import translate_openai_request
+from anyrouter_core.codecs.base import EncodeOptions
+from anyrouter_core.errors import ANTHROPIC, OPENAI
+from anyrouter_core.translation import translate_request
 
 from .requests import claude_code_request, openai_agent_request
 
@@ -33,12 +34,12 @@ def run(runs: int = 300) -> list[str]:
         (
             "openai→anthropic request (agent, 20 tools)",
             json.dumps(openai_agent_request()).encode(),
-            lambda body: json.dumps(translate_openai_request(body, default_max_tokens=8192).body),
+            lambda body: json.dumps(translate_request(OPENAI, ANTHROPIC, body, EncodeOptions()).body),
         ),
         (
             "anthropic→openai request (Claude Code)",
             json.dumps(claude_code_request()).encode(),
-            lambda body: json.dumps(translate_anthropic_request(body).body),
+            lambda body: json.dumps(translate_request(ANTHROPIC, OPENAI, body, EncodeOptions()).body),
         ),
         (
             "json parse + dump only (baseline, agent body)",

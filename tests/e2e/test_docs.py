@@ -48,7 +48,7 @@ from mitmproxy.addons.dumper import Dumper
 from mitmproxy.test import taddons
 from mitmproxy.tools.web.webaddons import WebAddon
 
-from anyrouter_core.anthropic_stream_from_message import anthropic_stream_from_message
+from unit.pairs import anthropic_stream_from_message
 from anyrouter_core.header_rules import parse_header_rules
 from anyrouter_core.model_catalog import DEFAULT_MODELS
 from anyrouter_core.stream_view import render, view_stream
