@@ -2,9 +2,10 @@
 
     mitmdump -s addons/anyrouter.py --mode reverse:https://anyrouter.top@127.0.0.1:8088
 
-This file only assembles the chain. The order the addons run in is not this list's: each
-addon belongs to a phase (`anyrouter_addons.phases`), and the chain is sorted by phase, with
-`Finish` (body written, credentials sealed, state published) always last.
+This file only assembles the steps. The order they run in is not this list's: each step
+belongs to a phase (`anyrouter_addons.phases`), and the `Pipeline`, the one addon mitmproxy
+sees, runs them sorted by phase, with `Finish` (body written, credentials sealed, state
+published) always last.
 """
 
 from anyrouter_addons.access_log import AccessLog
@@ -16,10 +17,11 @@ from anyrouter_addons.key_rotation import KeyRotation
 from anyrouter_addons.local_endpoints import LocalEndpoints
 from anyrouter_addons.model_map import ModelMap
 from anyrouter_addons.passthrough_errors import PassthroughErrors
-from anyrouter_addons.phases import Finish, in_phase_order
+from anyrouter_addons.phases import Finish, Pipeline
 from anyrouter_addons.request_checks import RequestChecks
 from anyrouter_addons.routing import Routing
 from anyrouter_addons.sse_contentview import SSEContentview
+from anyrouter_addons.startup import FreezeStartupObjects
 from anyrouter_addons.stats import Stats
 from anyrouter_addons.streaming import EventSizeLimit, SSEPassthrough
 from anyrouter_addons.system_prompt import SystemPrompt
@@ -34,7 +36,7 @@ timeouts = UpstreamTimeouts()
 keys = KeyRotation(vault, timeouts)
 event_limit = EventSizeLimit()
 
-addons = in_phase_order([
+pipeline = Pipeline([
     Routing(),
     vault,
     HeaderHygiene(),
@@ -56,5 +58,7 @@ addons = in_phase_order([
     Stats(keys),
     AccessLog(),
     SSEContentview(),
+    FreezeStartupObjects(),
     Finish(vault),
 ])
+addons = [pipeline]

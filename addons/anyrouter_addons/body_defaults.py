@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mitmproxy import ctx, exceptions, http
 
+from anyrouter_core.body_scan import mentions
 from anyrouter_core.routes import Route
 
 from .flow_state import mark_request_json_changed, request_json, route_of
@@ -33,6 +34,8 @@ class BodyDefaults:
             return
         if ctx.options.upstream_protocol != "anthropic":
             return
+        if mentions(flow.request.get_content(strict=False) or b"", "max_tokens"):
+            return  # almost always there: the body need not be parsed to know
         body = request_json(flow)
         if isinstance(body, dict) and "max_tokens" not in body:
             body["max_tokens"] = ctx.options.default_max_tokens

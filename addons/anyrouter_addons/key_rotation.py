@@ -146,12 +146,16 @@ class KeyRotation:
             answer_locally(flow, error_response(protocol_for(flow), ProxyError(401, f"unusable API key: {exc}")))
             return None
 
-    async def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow):
+        """Records the outcome; a coroutine (the retries) only when the answer is worth retrying."""
         attempts = state_of(flow).attempts
         response = flow.response
         if attempts is None or response is None or state_of(flow).local:
-            return
+            return None
         self.record(attempts, response.status_code, response)
+        return self.retry_while_worth_it(flow, attempts) if self.worth_retrying(flow, attempts) else None
+
+    async def retry_while_worth_it(self, flow: http.HTTPFlow, attempts: _Attempts) -> None:
         while self.worth_retrying(flow, attempts):
             key = attempts.pool.next_untried(attempts.tried, time.time())
             if key is None:

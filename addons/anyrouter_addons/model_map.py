@@ -13,6 +13,7 @@ import json
 
 from mitmproxy import ctx, exceptions, http
 
+from anyrouter_core.body_scan import mentions
 from anyrouter_core.model_map import ModelRenameStream, parse_model_map, rename_model_in_body
 from anyrouter_core.routes import Route
 
@@ -65,6 +66,9 @@ class ModelMap:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or not self.mapping or route_of(flow) not in _MAPPED_ROUTES:
             return
+        content = flow.request.get_content(strict=False) or b""
+        if not any(mentions(content, name) for name in self.mapping):
+            return  # no mapped name anywhere in the body: nothing to parse for
         body = request_json(flow)
         if not isinstance(body, dict):
             return

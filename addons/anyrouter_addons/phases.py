@@ -16,6 +16,8 @@ state for mitmweb and saved flows. Nothing can run after it inside anyrouter's c
 from __future__ import annotations
 
 import enum
+import inspect
+import logging
 from typing import TYPE_CHECKING
 
 from mitmproxy import http
@@ -24,6 +26,8 @@ from .flow_state import publish, write_request_body
 
 if TYPE_CHECKING:
     from .credential_vault import CredentialVault
+
+log = logging.getLogger("anyrouter")
 
 
 class Phase(enum.IntEnum):
@@ -72,3 +76,106 @@ class Finish:
 
     def error(self, flow: http.HTTPFlow) -> None:
         publish(flow)
+
+
+class Pipeline:
+    """The one addon mitmproxy sees: it runs anyrouter's steps, in phase order, for every hook.
+
+    mitmproxy dispatches each hook to each addon of its chain through a generator, a context
+    manager and an attribute lookup per addon; with some twenty steps that cost more than the
+    steps themselves on a pass-through request. Here each hook has the list of the steps that
+    handle it, made once. A step whose hook returns an awaitable (a health probe, a retry) is
+    awaited before the next step runs, as mitmproxy would; every other hook stays synchronous.
+    A step that raises in a flow's hook is logged and the others still run, as with separate
+    addons; errors in load and configure reach mitmproxy, which refuses a bad option. The
+    steps' commands (`anyrouter.stats`) are the pipeline's, so mitmproxy finds them.
+    """
+
+    def __init__(self, steps: list) -> None:
+        self.steps = in_phase_order(steps)
+        for name in sorted({name for step in self.steps for name in _hook_names(step)}):
+            setattr(self, name, self._dispatcher(name, [getattr(step, name) for step in self.steps
+                                                        if callable(getattr(step, name, None))]))
+        for step in self.steps:
+            for name, method in _commands(step):
+                setattr(self, name, method)
+
+    def step(self, cls: type):
+        return next(step for step in self.steps if isinstance(step, cls))
+
+    @staticmethod
+    def _dispatcher(hook: str, handlers: list):
+        if hook in _LIFECYCLE:
+            return _lifecycle_dispatcher(hook, handlers)
+
+        def run(*args):
+            for position, handler in enumerate(handlers):
+                result = _call(hook, handler, args)
+                if result is not None and inspect.isawaitable(result):
+                    return _run_rest(hook, result, handlers[position + 1:], args)
+            return None
+
+        run.__name__ = hook
+        return run
+
+
+# The mitmproxy hooks anyrouter's steps may handle (a step's other methods are its own).
+HOOKS = (
+    "load", "configure", "running", "done",
+    "requestheaders", "request", "responseheaders", "response", "error",
+    "server_connect", "server_connected", "server_connect_error", "server_disconnected",
+    "client_connected", "client_disconnected",
+)
+
+
+# Errors in these reach mitmproxy (a bad option value must be refused, a failed load seen).
+_LIFECYCLE = frozenset({"load", "configure", "running", "done"})
+
+
+def _lifecycle_dispatcher(hook: str, handlers: list):
+    def run(*args):
+        for handler in handlers:
+            handler(*args)
+
+    run.__name__ = hook
+    return run
+
+
+def _hook_names(step: object) -> set[str]:
+    return {name for name in HOOKS if callable(getattr(step, name, None))}
+
+
+def _commands(step: object):
+    """The step's methods decorated with `@command.command`, bound to the step. Looked up on
+    the class, so that no property of the step is evaluated before mitmproxy has options."""
+    cls = type(step)
+    for name in dir(cls):
+        function = getattr(cls, name)
+        if isinstance(getattr(function, "command_name", None), str):
+            yield name, getattr(step, name)
+
+
+def _call(hook: str, handler, args: tuple):
+    try:
+        return handler(*args)
+    except Exception:
+        log.exception("anyrouter: %s failed in its %s hook", _owner(handler), hook)
+        return None
+
+
+async def _run_rest(hook: str, pending, rest: list, args: tuple) -> None:
+    try:
+        await pending
+    except Exception:
+        log.exception("anyrouter: a step failed in its %s hook", hook)
+    for handler in rest:
+        result = _call(hook, handler, args)
+        if result is not None and inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:
+                log.exception("anyrouter: %s failed in its %s hook", _owner(handler), hook)
+
+
+def _owner(handler) -> str:
+    return type(getattr(handler, "__self__", handler)).__name__

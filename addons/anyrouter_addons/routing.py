@@ -7,7 +7,9 @@ from mitmproxy import ctx, exceptions, http
 from anyrouter_core.errors import PROTOCOLS
 from anyrouter_core.routes import classify
 
-from .flow_state import request_json, state_of
+from anyrouter_core.body_scan import scanned_model, scanned_stream
+
+from .flow_state import state_of
 from .phases import Phase
 
 
@@ -43,8 +45,7 @@ class Routing:
         state = state_of(flow)
         if state.client_protocol is None:
             return
-        body = request_json(flow)
-        if isinstance(body, dict):
-            if isinstance(body.get("model"), str):
-                state.model = body["model"]
-            state.stream = body.get("stream") is True
+        # Scanned, not parsed: a body passed through is never parsed just for the log line.
+        content = flow.request.get_content(strict=False) or b""
+        state.model = scanned_model(content)
+        state.stream = scanned_stream(content)

@@ -34,7 +34,9 @@ class Chain:
         )
 
     def addon(self, cls):
-        return next(a for a in self.addons if isinstance(a, cls))
+        """The step (or addon) of class `cls`: the entry's one addon is the pipeline of steps."""
+        steps = [step for addon in self.addons for step in getattr(addon, "steps", [addon])]
+        return next(step for step in steps if isinstance(step, cls))
 
 
 @pytest.fixture

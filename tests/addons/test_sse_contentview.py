@@ -85,13 +85,13 @@ def test_the_view_can_be_chosen_by_name_and_says_when_a_stream_was_not_kept(chai
 def test_reloading_the_script_replaces_the_view_and_unloading_removes_it(caplog):
     with taddons.context() as tctx:
         loaded = script.Script(str(ADDON), False)
-        first = next(a for a in loaded.ns.addons if isinstance(a, SSEContentview))
+        first = loaded.ns.pipeline.step(SSEContentview)
         assert contentviews.registry["event stream"] is first.view
 
         caplog.clear()
         with caplog.at_level(logging.INFO):
             loaded.loadscript()  # what mitmproxy does when the script file changes
-        second = next(a for a in loaded.ns.addons if isinstance(a, SSEContentview))
+        second = loaded.ns.pipeline.step(SSEContentview)
         assert second is not first
         assert contentviews.registry["event stream"] is second.view
         assert list(contentviews.registry).count("event stream") == 1
