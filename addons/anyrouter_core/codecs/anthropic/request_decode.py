@@ -198,16 +198,7 @@ class _Conversation:
         return self.turns
 
     def _user(self, content: object, path: str) -> list:
-        if isinstance(content, str):
-            return [Text(content, path=path)]
-        blocks = []
-        for position, block in enumerate(_content_list(content, path)):
-            block_path = f"{path}.{position}"
-            if _block_type(block, block_path) == "tool_result":
-                blocks.append(self._tool_result(block, block_path))
-            else:
-                blocks.append(_content_block(block, block_path))
-        return blocks
+        return _blocks(content, path, {"tool_result": self._tool_result})
 
     def _tool_result(self, block: dict, path: str) -> ToolResult:
         tool_use_id = _str_at(block, "tool_use_id", path)
@@ -227,16 +218,7 @@ class _Conversation:
 
     def _assistant(self, content: object, path: str) -> list:
         self.unanswered_ids = set()
-        if isinstance(content, str):
-            return [Text(content, path=path)]
-        blocks = []
-        for position, block in enumerate(_content_list(content, path)):
-            block_path = f"{path}.{position}"
-            if _block_type(block, block_path) == "tool_use":
-                blocks.append(self._tool_call(block, block_path))
-            else:
-                blocks.append(_content_block(block, block_path))
-        return blocks
+        return _blocks(content, path, {"tool_use": self._tool_call})
 
     def _tool_call(self, block: dict, path: str) -> ToolCall:
         tool_use_id = _str_at(block, "id", path)
@@ -283,17 +265,22 @@ def _content_block(block: dict, path: str):
     return Opaque(kind, block, PROTOCOL, path)
 
 
-def _tool_result_content(content: object, path: str) -> list:
-    if content is None:
-        return []
+def _blocks(content: object, path: str, readers: dict | None = None) -> list:
+    """Content as neutral blocks: a string is one text block; a list is read block by block,
+    by `readers` for the kinds they name (tool calls and results, which the conversation
+    checks), by `_content_block` for the others."""
     if isinstance(content, str):
         return [Text(content, path=path)]
     blocks = []
     for position, block in enumerate(_content_list(content, path)):
         block_path = f"{path}.{position}"
-        _block_type(block, block_path)
-        blocks.append(_content_block(block, block_path))
+        read = (readers or {}).get(_block_type(block, block_path), _content_block)
+        blocks.append(read(block, block_path))
     return blocks
+
+
+def _tool_result_content(content: object, path: str) -> list:
+    return [] if content is None else _blocks(content, path)
 
 
 def _source(block: dict, path: str) -> tuple[dict, str, str]:
@@ -351,23 +338,12 @@ def _document(block: dict, path: str) -> Document:
         document.data = _str_at(source, "data", source_path)
         document.media_type = source.get("media_type") if isinstance(source.get("media_type"), str) else ""
     elif kind == "content":
-        document.content = _document_content(source.get("content"), f"{source_path}.content")
+        document.content = _blocks(source.get("content"), f"{source_path}.content")
     elif kind == "url" and isinstance(source.get("url"), str):
         document.url = source["url"]
     elif kind == "file" and isinstance(source.get("file_id"), str):
         document.file_id = source["file_id"]
     return document
-
-
-def _document_content(content: object, path: str) -> list:
-    if isinstance(content, str):
-        return [Text(content, path=path)]
-    blocks = []
-    for position, block in enumerate(_content_list(content, path)):
-        block_path = f"{path}.{position}"
-        _block_type(block, block_path)
-        blocks.append(_content_block(block, block_path))
-    return blocks
 
 
 # ---------------------------------------------------------------- parameters
