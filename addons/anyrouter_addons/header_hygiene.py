@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from anyrouter_core.hop_headers import hop_by_hop_names, is_upgrade_request
+from anyrouter_core.hop_headers import asks_for_upgrade, without_hop_by_hop
 
 from .flow_state import route_of
 from .phases import Phase
 
 
 def _drop_hop_by_hop(headers: http.Headers, keep_upgrade: bool) -> None:
-    names = hop_by_hop_names(headers.get_all("connection"))
-    if keep_upgrade:
-        names -= {"connection", "upgrade"}
-    for name in names:
-        if name in headers:
-            del headers[name]
+    kept = without_hop_by_hop(headers.fields, keep_upgrade)
+    if kept is not None:
+        headers.fields = kept
 
 
 class HeaderHygiene:
@@ -24,8 +21,7 @@ class HeaderHygiene:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         headers = flow.request.headers
-        upgrade = is_upgrade_request(headers.get_all("connection"), headers.get("upgrade"))
-        _drop_hop_by_hop(headers, keep_upgrade=upgrade)
+        _drop_hop_by_hop(headers, keep_upgrade=asks_for_upgrade(headers.fields))
         if route_of(flow).client_protocol or "text/event-stream" in headers.get("accept", ""):
             # A compressed event stream cannot be read (or translated) event by event.
             headers["accept-encoding"] = "identity"

@@ -38,3 +38,21 @@ def is_upgrade_request(connection_values: Iterable[str], upgrade: str | None) ->
     if not upgrade:
         return False
     return any("upgrade" in value.lower() for value in connection_values)
+
+
+def without_hop_by_hop(fields: tuple[tuple[bytes, bytes], ...], keep_upgrade: bool) -> tuple | None:
+    """`fields` (raw header fields) without the hop-by-hop ones, in one pass over them; None
+    when there is nothing to drop, the common case, so that the headers are left as they are."""
+    connection = [value.decode("latin-1") for name, value in fields if name.lower() == b"connection"]
+    names = hop_by_hop_names(connection)
+    if keep_upgrade:
+        names -= {"connection", "upgrade"}
+    dropped = {name.encode("latin-1") for name in names}
+    kept = tuple(field for field in fields if field[0].lower() not in dropped)
+    return kept if len(kept) != len(fields) else None
+
+
+def asks_for_upgrade(fields: tuple[tuple[bytes, bytes], ...]) -> bool:
+    connection = [value.decode("latin-1") for name, value in fields if name.lower() == b"connection"]
+    upgrade = next((value.decode("latin-1") for name, value in fields if name.lower() == b"upgrade"), None)
+    return is_upgrade_request(connection, upgrade)

@@ -3,7 +3,7 @@
 
     mitmdump -s tests/bench/timed_addon.py …
 
-Each hook of each addon in anyrouter's chain is wrapped to add its `perf_counter_ns` time to
+Each hook of each step of anyrouter's pipeline is wrapped to add its `perf_counter_ns` time to
 a counter; stream callables installed in `responseheaders` are timed too, and the garbage
 collector's pauses are counted through `gc.callbacks`. `GET /__bench/hook-times/reset` clears
 the counters, `GET /__bench/hook-times` answers them as JSON (nanoseconds, calls).
@@ -85,10 +85,14 @@ class StreamTimes:
             flow.response.stream = _timed("stream callable (all body pieces)", inner)
 
 
-for _addon in _entry.addons:
-    for _hook in HOOKS:
-        _func = getattr(_addon, _hook, None)
-        if _func is not None and not inspect.iscoroutinefunction(_func):
-            setattr(_addon, _hook, _timed(f"{type(_addon).__name__}.{_hook}", _func))
+def _timed_pipeline(pipeline):
+    """The entry's pipeline rebuilt from its steps, each step's hooks timed."""
+    for step in pipeline.steps:
+        for hook in HOOKS:
+            func = getattr(step, hook, None)
+            if func is not None and not inspect.iscoroutinefunction(func):
+                setattr(step, hook, _timed(f"{type(step).__name__}.{hook}", func))
+    return type(pipeline)(pipeline.steps)
 
-addons = [HookTimes(), *_entry.addons, StreamTimes()]
+
+addons = [HookTimes(), _timed_pipeline(_entry.pipeline), StreamTimes()]

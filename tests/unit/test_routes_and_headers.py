@@ -50,3 +50,17 @@ def test_upgrade_request_detection():
     assert is_upgrade_request(["Upgrade"], "websocket")
     assert not is_upgrade_request(["keep-alive"], "websocket")
     assert not is_upgrade_request(["upgrade"], None)
+
+
+def test_hop_by_hop_fields_go_in_one_pass_and_nothing_changes_when_none_are_there():
+    from anyrouter_core.hop_headers import asks_for_upgrade, without_hop_by_hop
+
+    fields = ((b"Host", b"a"), (b"Connection", b"keep-alive, X-Hop"), (b"X-Hop", b"1"),
+              (b"Keep-Alive", b"timeout=5"), (b"Content-Length", b"3"), (b"Accept", b"*/*"))
+    assert without_hop_by_hop(fields, keep_upgrade=False) == ((b"Host", b"a"), (b"Content-Length", b"3"), (b"Accept", b"*/*"))
+    clean = ((b"Host", b"a"), (b"Accept", b"*/*"))
+    assert without_hop_by_hop(clean, keep_upgrade=False) is None
+    websocket = ((b"Connection", b"Upgrade"), (b"Upgrade", b"websocket"), (b"TE", b"trailers"))
+    assert asks_for_upgrade(websocket)
+    assert without_hop_by_hop(websocket, keep_upgrade=True) == ((b"Connection", b"Upgrade"), (b"Upgrade", b"websocket"))
+    assert not asks_for_upgrade(clean)
