@@ -223,6 +223,8 @@ def _not_allowed(kind: str, path: str, allowed: str) -> RequestRejected:
 
 
 def _text_only_blocks(content: object, path: str) -> list:
+    if isinstance(content, str):
+        return [Text(content, path=path)]
     blocks = []
     for part, part_path, kind in _parts(content, path):
         if kind != "text":
@@ -232,6 +234,8 @@ def _text_only_blocks(content: object, path: str) -> list:
 
 
 def _user_blocks(content: object, path: str) -> list:
+    if isinstance(content, str):
+        return [Text(content, path=path)]
     blocks: list = []
     for part, part_path, kind in _parts(content, path):
         if kind == "text":
@@ -250,6 +254,8 @@ def _user_blocks(content: object, path: str) -> list:
 def _assistant_text_blocks(content: object, path: str) -> list:
     if content is None:
         return []
+    if isinstance(content, str):
+        return [Text(content, path=path)]
     blocks = []
     for part, part_path, kind in _parts(content, path):
         if kind not in ("text", "refusal"):
