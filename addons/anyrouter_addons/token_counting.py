@@ -3,7 +3,7 @@ whose protocol has no such endpoint (`Protocol.counts_tokens`: OpenAI-compatible
 
 The request goes to the upstream first: some OpenAI-compatible servers (llama.cpp) count
 Anthropic requests themselves. When the upstream has no such endpoint, the proxy answers
-with an estimate that errs high (`anyrouter_core.token_estimate`), marked by a header.
+with an estimate that errs high (`Protocol.estimate_input_tokens`), marked by a header.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from mitmproxy import ctx, http
 from anyrouter_core.errors import ProxyError
 from anyrouter_core.protocols import protocol_named
 from anyrouter_core.routes import RouteKind
-from anyrouter_core.token_estimate import estimate_input_tokens
 
 from .flow_state import request_json, route_of, state_of
 from .responses import error_response, json_response
@@ -36,13 +35,15 @@ class TokenCounting:
             return
         if response.status_code not in _NOT_SUPPORTED:
             return
+        client = protocol_named(route.client_protocol)
+        if client.estimate_input_tokens is None:
+            return
         body = request_json(flow)
         if not isinstance(body, dict):
-            client = protocol_named(route.client_protocol)
             error = ProxyError(400, f"the request body must be a JSON object ({client.request_noun})")
             flow.response = error_response(client.name, error)
             return
         flow.response = json_response(
-            200, {"input_tokens": estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
+            200, {"input_tokens": client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
         )
         state_of(flow).token_count = "estimate"

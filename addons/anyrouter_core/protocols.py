@@ -20,12 +20,12 @@ from types import SimpleNamespace
 from .codecs import anthropic, openai_chat
 from .codecs.anthropic.stream_decoder import AnthropicStreamDecoder
 from .codecs.anthropic.stream_encoder import AnthropicStreamEncoder
+from .codecs.anthropic.token_estimate import estimate_input_tokens
 from .codecs.base import Exchange
 from .codecs.exchange import exchange_from_body
 from .codecs.openai_chat.stream_decoder import OpenAIChatStreamDecoder
 from .codecs.openai_chat.stream_encoder import OpenAIChatStreamEncoder
 from .routes import LOCAL_ROUTES, Route, RouteKind, bare_path, by_path
-from .token_estimate import estimate_input_tokens
 
 ANTHROPIC = anthropic.NAME
 OPENAI = openai_chat.NAME
@@ -50,6 +50,9 @@ class Protocol:
     stream_fields: tuple[str, ...]  # the request fields that ask for a stream
     requires_max_tokens: bool  # its upstream refuses a conversation request without max_tokens
     counts_tokens: bool  # its upstream has an endpoint that counts a request's input tokens
+    # A high estimate of a client request's input tokens, where its clients may need one
+    # before (or instead of) the upstream's count.
+    estimate_input_tokens: Callable[[dict], int] | None
 
     def credential_header(self, key: str) -> tuple[str, str]:
         """The one header that carries `key` to an upstream speaking this protocol."""
@@ -122,6 +125,7 @@ PROTOCOLS: dict[str, Protocol] = {
         stream_fields=("stream",),
         requires_max_tokens=True,
         counts_tokens=True,
+        estimate_input_tokens=estimate_input_tokens,
     ),
     OPENAI: Protocol(
         name=OPENAI,
@@ -141,6 +145,7 @@ PROTOCOLS: dict[str, Protocol] = {
         stream_fields=("stream", "stream_options"),
         requires_max_tokens=False,
         counts_tokens=False,
+        estimate_input_tokens=None,
     ),
 }
 # What the proxy was made for: anyrouter.top speaks Messages.

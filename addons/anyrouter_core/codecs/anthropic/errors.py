@@ -10,6 +10,7 @@ import json
 
 from ...errors import ProxyError
 from ...sse import encode_event
+from ..error_vocabulary import ErrorVocabulary
 
 TYPE_BY_STATUS = {
     400: "invalid_request_error",
@@ -27,21 +28,12 @@ TYPE_BY_STATUS = {
     504: "timeout_error",
     529: "overloaded_error",
 }
-_KNOWN_TYPES = frozenset(TYPE_BY_STATUS.values())
-
-
-def error_type(status: int) -> str:
-    default = "api_error" if status >= 500 else "invalid_request_error"
-    return TYPE_BY_STATUS.get(status, default)
-
-
-def client_status(status: int) -> int:
-    """529 is how Anthropic says "overloaded"; other APIs say 503."""
-    return 529 if status == 503 else status
+# 529 is how Anthropic says "overloaded"; other APIs say 503.
+VOCABULARY = ErrorVocabulary(TYPE_BY_STATUS, server_error="api_error", own_status={503: 529})
 
 
 def render_error(error: ProxyError) -> tuple[int, dict]:
-    status = client_status(error.status)
+    status = VOCABULARY.client_status(error.status)
     return status, {"type": "error", "error": {"type": _type_of(error.type, status), "message": error.message}}
 
 
@@ -57,6 +49,6 @@ def is_error_body(body: object) -> bool:
 def _type_of(kind: str | None, status: int) -> str:
     if status == 529:
         return "overloaded_error"
-    if kind in _KNOWN_TYPES:
+    if VOCABULARY.knows(kind):
         return kind  # type: ignore[return-value]
-    return error_type(status)
+    return VOCABULARY.type_for(status)

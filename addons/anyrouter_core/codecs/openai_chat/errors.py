@@ -10,6 +10,7 @@ import json
 
 from ...errors import ProxyError
 from ...sse import encode_event
+from ..error_vocabulary import ErrorVocabulary
 
 TYPE_BY_STATUS = {
     400: "invalid_request_error",
@@ -28,21 +29,13 @@ TYPE_BY_STATUS = {
 }
 # Types only Anthropic uses: an OpenAI client gets the type of the status instead.
 _FOREIGN_TYPES = frozenset({"api_error", "overloaded_error", "request_too_large", "billing_error"})
-
-
-def error_type(status: int) -> str:
-    default = "server_error" if status >= 500 else "invalid_request_error"
-    return TYPE_BY_STATUS.get(status, default)
-
-
-def client_status(status: int) -> int:
-    """529 is Anthropic's "overloaded": OpenAI clients know it as 503."""
-    return 503 if status == 529 else status
+# 529 is Anthropic's "overloaded": OpenAI clients know it as 503.
+VOCABULARY = ErrorVocabulary(TYPE_BY_STATUS, server_error="server_error", own_status={529: 503})
 
 
 def render_error(error: ProxyError) -> tuple[int, dict]:
-    status = client_status(error.status)
-    kind = error.type if error.type and error.type not in _FOREIGN_TYPES else error_type(status)
+    status = VOCABULARY.client_status(error.status)
+    kind = error.type if error.type and error.type not in _FOREIGN_TYPES else VOCABULARY.type_for(status)
     return status, {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
 
 
