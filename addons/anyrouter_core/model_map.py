@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from .errors import ProxyError, event_too_large
-from .protocols import PROTOCOLS, Protocol
+from .protocols import protocol_named
 from .sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 
@@ -50,13 +50,7 @@ def rename_model_in_body(body: dict, client_model: str) -> bool:
 
 def rename_model_in_event(protocol: str, event: dict, client_model: str) -> bool:
     """Sets the model name a streamed event carries, if it carries one; True if it did."""
-    return _protocol(protocol).codec.rename_model_in_event(event, client_model)
-
-
-def _protocol(name: str) -> Protocol:
-    if name not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {name!r}")
-    return PROTOCOLS[name]
+    return protocol_named(protocol).codec.rename_model_in_event(event, client_model)
 
 
 class ModelRenameStream:
@@ -72,7 +66,7 @@ class ModelRenameStream:
     """
 
     def __init__(self, protocol: str, client_model: str, max_event_size: int = MAX_EVENT_SIZE) -> None:
-        self.protocol = _protocol(protocol)
+        self.protocol = protocol_named(protocol)
         self.client_model = client_model
         self.error: ProxyError | None = None
         self._decoder = SSEDecoder(max_event_size)

@@ -153,12 +153,9 @@ DEFAULT_UPSTREAM = ANTHROPIC
 # A client that marks itself as none of them gets the most widely spoken protocol's shapes.
 UNMARKED_CLIENT = OPENAI
 
-ROUTES: tuple[Route, ...] = (
-    *(route for protocol in PROTOCOLS.values() for route in protocol.client_routes),
-    *LOCAL_ROUTES,
-    Route.PASSTHROUGH,
-)
-_POST_ROUTES = by_path(tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes))
+_CLIENT_ROUTES = tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes)
+ROUTES: tuple[Route, ...] = (*_CLIENT_ROUTES, *LOCAL_ROUTES, Route.PASSTHROUGH)
+_POST_ROUTES = by_path(_CLIENT_ROUTES)
 _GET_ROUTES = by_path(LOCAL_ROUTES)
 
 

@@ -19,7 +19,7 @@ A request without a system prompt gets the prompt as its system prompt, whatever
 from __future__ import annotations
 
 from .codecs.system_prompt_parts import UnexpectedBody
-from .protocols import PROTOCOLS
+from .protocols import protocol_named
 
 __all__ = ["DEFAULT_MODE", "MODES", "UnexpectedBody", "with_system_prompt"]
 
@@ -30,6 +30,4 @@ DEFAULT_MODE = "replace-first"
 def with_system_prompt(protocol: str, body: dict, prompt: str, mode: str = DEFAULT_MODE) -> dict:
     if mode not in MODES:
         raise ValueError(f"unknown system prompt mode {mode!r} (allowed: {', '.join(MODES)})")
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}")
-    return PROTOCOLS[protocol].codec.with_system_prompt(body, prompt, mode)
+    return protocol_named(protocol).codec.with_system_prompt(body, prompt, mode)
