@@ -1,11 +1,16 @@
-"""Fills in request fields the upstream requires but a client may leave out."""
+"""Fills in request fields the upstream requires but a client may leave out.
+
+Only for requests passed through in the upstream's own protocol: a translated request gets
+them from the upstream's encoder.
+"""
 
 from __future__ import annotations
 
 from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.body_scan import mentions
-from anyrouter_core.routes import Route
+from anyrouter_core.protocols import protocol_named
+from anyrouter_core.routes import RouteKind
 
 from .flow_state import mark_request_json_changed, request_json, route_of
 from .phases import Phase
@@ -30,9 +35,11 @@ class BodyDefaults:
             )
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if route_of(flow) is not Route.ANTHROPIC_MESSAGES or flow.response:
+        route = route_of(flow)
+        if route.kind is not RouteKind.CONVERSATION or flow.response:
             return
-        if ctx.options.upstream_protocol != "anthropic":
+        upstream = protocol_named(ctx.options.upstream_protocol)
+        if route.client_protocol != upstream.name or not upstream.requires_max_tokens:
             return
         if mentions(flow.request.get_content(strict=False) or b"", "max_tokens"):
             return  # almost always there: the body need not be parsed to know

@@ -35,6 +35,7 @@ from anyrouter_core.keys import (
     restore_query,
     without_query_parameter,
 )
+from anyrouter_core.protocols import PROTOCOLS
 
 from .flow_state import state_of, state_of_request
 from .mitmproxy_compat import (
@@ -151,8 +152,8 @@ class CredentialVault:
         """Removes the client's credential from the request: both key headers, and the carrier
         it came in. The upstream then gets exactly the one key `send_key` puts in."""
         request = flow.request
-        request.headers.pop("authorization", None)
-        request.headers.pop("x-api-key", None)
+        for protocol in PROTOCOLS.values():
+            request.headers.pop(protocol.key_header, None)
         secrets = state_of(flow).secrets
         carrier = secrets.presented.carrier if secrets and secrets.presented else None
         if carrier is None:

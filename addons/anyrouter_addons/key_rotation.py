@@ -16,7 +16,8 @@ from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.errors import ProxyError, parse_upstream_error
 from anyrouter_core.key_pool import Cooldowns, KeyPool, KeyPools, should_retry
-from anyrouter_core.keys import credential_header, parse_key_list, token_allowed
+from anyrouter_core.keys import parse_key_list, token_allowed
+from anyrouter_core.protocols import protocol_named
 
 from . import upstream_client
 from .credential_vault import CredentialVault
@@ -132,7 +133,7 @@ class KeyRotation:
         # Exactly one key, in one header: never the other protocol's form beside it, nor the
         # client's key or token where it came.
         self.vault.take_presented(flow)
-        name, value = credential_header(ctx.options.upstream_protocol, key)
+        name, value = protocol_named(ctx.options.upstream_protocol).credential_header(key)
         self.vault.send_key(flow, name, value, key)
         state = state_of(flow)
         state.key, state.retries = pool.label(key), 0
@@ -178,7 +179,7 @@ class KeyRotation:
         request = flow.request
         path, fields = self.vault.wire_request(flow)
         wire_headers = http.Headers(fields)  # a copy: the flow keeps showing fingerprints
-        name, value = credential_header(ctx.options.upstream_protocol, key)
+        name, value = protocol_named(ctx.options.upstream_protocol).credential_header(key)
         wire_headers[name] = value
         self.vault.remember_sent(flow, key)
         state = state_of(flow)

@@ -8,12 +8,8 @@ from datetime import UTC, datetime
 from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core import __version__
-from anyrouter_core.model_catalog import (
-    DEFAULT_MODELS,
-    anthropic_model_page,
-    openai_model_list,
-    parse_model_list,
-)
+from anyrouter_core.model_catalog import DEFAULT_MODELS, parse_model_list
+from anyrouter_core.protocols import UNMARKED_CLIENT, client_protocol_of, protocol_named
 from anyrouter_core.routes import Route
 
 from .flow_state import route_of
@@ -34,10 +30,6 @@ async def upstream_reachable(host: str, port: int) -> bool:
         return False
     writer.close()
     return True
-
-
-def wants_anthropic_shape(headers: http.Headers) -> bool:
-    return "anthropic-version" in headers or "x-api-key" in headers
 
 
 class LocalEndpoints:
@@ -92,6 +84,6 @@ class LocalEndpoints:
         )
 
     def model_list(self, headers: http.Headers) -> http.Response:
-        if wants_anthropic_shape(headers):
-            return json_response(200, anthropic_model_page(self.model_ids, self.started))
-        return json_response(200, openai_model_list(self.model_ids, self.started))
+        """The list in the shape of the client's protocol, told from its headers."""
+        protocol = protocol_named(client_protocol_of(headers) or UNMARKED_CLIENT)
+        return json_response(200, protocol.codec.model_list(self.model_ids, self.started))

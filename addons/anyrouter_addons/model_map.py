@@ -15,7 +15,6 @@ from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.body_scan import mentions
 from anyrouter_core.model_map import ModelRenameStream, parse_model_map, rename_model_in_body
-from anyrouter_core.routes import Route
 
 from .flow_state import mark_request_json_changed, request_json, route_of, state_of
 from .responses import replace_json_body
@@ -28,9 +27,6 @@ from .streaming import (
     translating_stream,
 )
 from .phases import Phase
-
-_MAPPED_ROUTES = (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES, Route.ANTHROPIC_COUNT_TOKENS)
-
 
 class _Renamed:
     __slots__ = ("protocol", "client_model")
@@ -64,7 +60,7 @@ class ModelMap:
                 raise exceptions.OptionsError(f"model_map: {exc}") from None
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or not self.mapping or route_of(flow) not in _MAPPED_ROUTES:
+        if flow.response or not self.mapping or route_of(flow).client_protocol is None:
             return
         content = flow.request.get_content(strict=False) or b""
         if not any(mentions(content, name) for name in self.mapping):

@@ -3,35 +3,25 @@
 A path anyrouter does not know (`/v1/embeddings`, `/v1/files/…`, a typo) goes to the upstream
 unchanged, method, headers and body, so that whatever the upstream offers keeps working. Its
 answer is passed back unchanged too, except an error sent to an API client: an upstream's
-HTML page (a gateway, a WAF), plain text, or a JSON error in the other protocol's shape becomes
+HTML page (a gateway, a WAF), plain text, or a JSON error in another protocol's shape becomes
 an error in the client's own protocol, status kept. An API client is a request that carries a
-key (`Authorization` or `x-api-key`) or an `anthropic-version`; its protocol is Anthropic when
-it sends `x-api-key` or `anthropic-version` (as the Anthropic SDKs and Claude Code do), OpenAI
-otherwise. Browsers and other clients get the upstream's answer as it is.
+header marking a protocol's clients (`Protocol.client_marks`: `x-api-key` or
+`anthropic-version` for Anthropic, as its SDKs and Claude Code send; `Authorization` for
+OpenAI). Browsers and other clients get the upstream's answer as it is.
 """
 
 from __future__ import annotations
 
 from mitmproxy import http
 
-from anyrouter_core.errors import ANTHROPIC, OPENAI, parse_upstream_error, render_error
+from anyrouter_core.errors import parse_upstream_error
+from anyrouter_core.protocols import client_protocol_of, protocol_named
 from anyrouter_core.routes import Route
 
 from .flow_state import route_of, state_of
-from .local_endpoints import wants_anthropic_shape
 from .responses import replace_json_body
 from .upstream_errors import already_in_shape
 from .phases import Phase
-
-_API_CLIENT_HEADERS = ("authorization", "x-api-key", "anthropic-version")
-
-
-def api_client_protocol(headers: http.Headers) -> str | None:
-    """The protocol of an API client's request headers; None for anything else (a browser)."""
-    if not any(name in headers for name in _API_CLIENT_HEADERS):
-        return None
-    return ANTHROPIC if wants_anthropic_shape(headers) else OPENAI
-
 
 class PassthroughErrors:
     phase = Phase.OUTCOME
@@ -39,7 +29,7 @@ class PassthroughErrors:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         # Read before any addon swaps the client's key header for the upstream's.
         if route_of(flow) is Route.PASSTHROUGH:
-            protocol = api_client_protocol(flow.request.headers)
+            protocol = client_protocol_of(flow.request.headers)
             if protocol:
                 state_of(flow).error_shape = protocol
 
@@ -56,5 +46,5 @@ class PassthroughErrors:
             return
         error = parse_upstream_error(response.status_code, response.headers.get("content-type", ""), content)
         state.upstream_error = error.message
-        status, body = render_error(protocol, error)
+        status, body = protocol_named(protocol).codec.render_error(error)
         replace_json_body(response, status, body)

@@ -1,7 +1,8 @@
 """Requests refused before anything is sent upstream: a wrong method (405), a body too big (413).
 
 Both are answered in the protocol the path belongs to (`/v1/chat/completions` is OpenAI's,
-`/v1/messages` and `/v1/messages/count_tokens` are Anthropic's), whatever the request says.
+`/v1/messages` and `/v1/messages/count_tokens` are Anthropic's: `protocols.path_protocol`),
+whatever the request says.
 
 Wrong method: on a path whose requests anyrouter translates (the client's protocol is not the
 upstream's), anything but POST gets a 405 with `Allow: POST`. OPTIONS, a browser's CORS
@@ -27,12 +28,12 @@ import logging
 
 from mitmproxy import ctx, exceptions, http
 
-from anyrouter_core.errors import ProxyError, render_error
-from anyrouter_core.routes import classify
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.protocols import path_protocol
 from anyrouter_core.sizes import describe_size
 
 from .mitmproxy_compat import install_request_body_check, parse_mitmproxy_size, uninstall_request_body_check
-from .responses import answer_locally, json_response
+from .responses import answer_locally, error_response
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")
@@ -68,21 +69,11 @@ def read_size_option(name: str, example: str) -> int:
         ) from None
 
 
-def path_protocol(path: str) -> str | None:
-    """The client protocol a path belongs to, whatever the method: 'openai', 'anthropic' or None."""
-    return classify("POST", path).client_protocol
-
-
 def declared_length(request: http.Request) -> int | None:
     value = request.headers.get("content-length")
     if value is None or not value.strip().isdigit():
         return None
     return int(value)
-
-
-def protocol_response(protocol: str, error: ProxyError, headers: dict[str, str] | None = None) -> http.Response:
-    status, body = render_error(protocol, error)
-    return json_response(status, body, headers)
 
 
 class RequestChecks:
@@ -123,7 +114,7 @@ class RequestChecks:
             return  # the upstream's own path: it knows which methods it serves
         bare_path = request.path.split("?", 1)[0]
         error = ProxyError(405, f"{method} is not allowed on {bare_path}: use POST", "invalid_request_error")
-        response = protocol_response(protocol, error, {"allow": "POST"})
+        response = error_response(protocol, error, {"allow": "POST"})
         if method == "HEAD":
             response.content = b""
         answer_locally(flow, response)
@@ -150,4 +141,4 @@ class RequestChecks:
                 f"more than the {describe_size(limit)} allowed (max_body_size)"
             )
         log.info("%s %s: %s", flow.request.method, flow.request.path, message)
-        return protocol_response(protocol, ProxyError(413, message, "request_too_large"))
+        return error_response(protocol, ProxyError(413, message, "request_too_large"))

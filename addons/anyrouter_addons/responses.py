@@ -6,7 +6,8 @@ import json
 
 from mitmproxy import http
 
-from anyrouter_core.errors import ProxyError, render_error
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.protocols import protocol_named
 
 from .flow_state import state_of
 
@@ -18,9 +19,10 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
     )
 
 
-def error_response(protocol: str, error: ProxyError) -> http.Response:
-    status, body = render_error(protocol, error)
-    return json_response(status, body)
+def error_response(protocol: str, error: ProxyError, headers: dict[str, str] | None = None) -> http.Response:
+    """`error` as a client of `protocol` understands it."""
+    status, body = protocol_named(protocol).codec.render_error(error)
+    return json_response(status, body, headers)
 
 
 def answer_locally(flow: http.HTTPFlow, response: http.Response) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from mitmproxy import ctx, exceptions, http
 
-from anyrouter_core.errors import PROTOCOLS
-from anyrouter_core.routes import classify
+from anyrouter_core.protocols import DEFAULT_UPSTREAM, PROTOCOLS, classify
 
 from anyrouter_core.body_scan import scanned_model, scanned_stream
 
@@ -20,10 +19,10 @@ class Routing:
         loader.add_option(
             "upstream_protocol",
             str,
-            "anthropic",
+            DEFAULT_UPSTREAM,
             "Protocol the upstream speaks: 'anthropic' (Messages API) or 'openai' (Chat "
             "Completions). Clients of the other protocol are translated.",
-            choices=PROTOCOLS,
+            choices=tuple(PROTOCOLS),
         )
 
     def configure(self, updated: set[str]) -> None:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from mitmproxy import ctx, exceptions, http
 
-from anyrouter_core.errors import ANTHROPIC
-from anyrouter_core.routes import Route
+from anyrouter_core.routes import RouteKind
 from anyrouter_core.system_prompt import DEFAULT_MODE, MODES, UnexpectedBody, with_system_prompt
 
 from .flow_state import replace_request_json, request_json, route_of, state_of
@@ -75,9 +74,9 @@ class SystemPrompt:
         if flow.response or not self.prompt:
             return
         route = route_of(flow)
-        if route is Route.ANTHROPIC_COUNT_TOKENS:
-            protocol = ANTHROPIC  # counted as an Anthropic request, whatever the upstream
-        elif route in (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES):
+        if route.kind is RouteKind.COUNT_TOKENS:
+            protocol = route.client_protocol  # counted in the client's protocol, whatever the upstream
+        elif route.kind is RouteKind.CONVERSATION:
             protocol = state_of(flow).upstream_protocol or ctx.options.upstream_protocol
         else:
             return

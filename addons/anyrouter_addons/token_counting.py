@@ -1,17 +1,18 @@
-"""`POST /v1/messages/count_tokens` in front of an OpenAI-compatible upstream.
+"""A client's count-tokens route (`POST /v1/messages/count_tokens`) in front of an upstream
+whose protocol has no such endpoint (`Protocol.counts_tokens`: OpenAI-compatible ones).
 
 The request goes to the upstream first: some OpenAI-compatible servers (llama.cpp) count
 Anthropic requests themselves. When the upstream has no such endpoint, the proxy answers
-with an estimate that errs high (`anyrouter_core.token_estimate`), marked by a header.
+with an estimate that errs high (`Protocol.estimate_input_tokens`), marked by a header.
 """
 
 from __future__ import annotations
 
 from mitmproxy import ctx, http
 
-from anyrouter_core.errors import ANTHROPIC, OPENAI, ProxyError
-from anyrouter_core.routes import Route
-from anyrouter_core.token_estimate import estimate_input_tokens
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.protocols import protocol_named
+from anyrouter_core.routes import RouteKind
 
 from .flow_state import request_json, route_of, state_of
 from .responses import error_response, json_response
@@ -27,18 +28,22 @@ class TokenCounting:
 
     def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
-        if route_of(flow) is not Route.ANTHROPIC_COUNT_TOKENS or response is None:
+        route = route_of(flow)
+        if route.kind is not RouteKind.COUNT_TOKENS or response is None:
             return
-        if ctx.options.upstream_protocol != OPENAI or state_of(flow).local:
+        if protocol_named(ctx.options.upstream_protocol).counts_tokens or state_of(flow).local:
             return
         if response.status_code not in _NOT_SUPPORTED:
             return
+        client = protocol_named(route.client_protocol)
+        if client.estimate_input_tokens is None:
+            return
         body = request_json(flow)
         if not isinstance(body, dict):
-            error = ProxyError(400, "the request body must be a JSON object (a Messages request)")
-            flow.response = error_response(ANTHROPIC, error)
+            error = ProxyError(400, f"the request body must be a JSON object ({client.request_noun})")
+            flow.response = error_response(client.name, error)
             return
         flow.response = json_response(
-            200, {"input_tokens": estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
+            200, {"input_tokens": client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
         )
         state_of(flow).token_count = "estimate"

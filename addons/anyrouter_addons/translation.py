@@ -14,7 +14,7 @@ from mitmproxy import ctx, http
 from anyrouter_core.codecs.base import EncodeOptions, Exchange
 from anyrouter_core.errors import ProxyError, RequestRejected
 from anyrouter_core.json_body import body_problem
-from anyrouter_core.routes import Route
+from anyrouter_core.routes import RouteKind
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.translation import Direction
 
@@ -76,7 +76,7 @@ class Translation:
         )
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or route_of(flow) not in (Route.OPENAI_CHAT, Route.ANTHROPIC_MESSAGES):
+        if flow.response or route_of(flow).kind is not RouteKind.CONVERSATION:
             return
         state = state_of(flow)
         client = state.client_protocol

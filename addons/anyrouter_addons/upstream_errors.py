@@ -6,7 +6,8 @@ import json
 
 from mitmproxy import http
 
-from anyrouter_core.errors import ANTHROPIC, parse_upstream_error, render_error
+from anyrouter_core.errors import parse_upstream_error
+from anyrouter_core.protocols import protocol_named
 
 from .flow_state import state_of
 from .responses import replace_json_body
@@ -14,13 +15,12 @@ from .phases import Phase
 
 
 def already_in_shape(protocol: str, content: bytes) -> bool:
+    """Whether `content` is an error in `protocol`'s shape already (then it passes unchanged)."""
     try:
         body = json.loads(content)
     except ValueError:
         return False
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return False
-    return body.get("type") == "error" if protocol == ANTHROPIC else "message" in body["error"]
+    return protocol_named(protocol).codec.is_error_body(body)
 
 
 class UpstreamErrors:
@@ -37,5 +37,5 @@ class UpstreamErrors:
         state.upstream_error = error.message
         translated = client != state.upstream_protocol
         if translated or not already_in_shape(client, content):
-            status, body = render_error(client, error)
+            status, body = protocol_named(client).codec.render_error(error)
             replace_json_body(response, status, body)

@@ -19,7 +19,8 @@ import logging
 
 from mitmproxy import http
 
-from anyrouter_core.errors import ProxyError, error_event, render_error
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.protocols import protocol_named
 
 from .flow_state import state_of, state_of_request
 from .key_rotation import protocol_for
@@ -55,7 +56,7 @@ class UpstreamFailures:
             error = ProxyError(504, f"anyrouter: {state.timed_out}", "timeout_error")
         else:
             error = ProxyError(502, f"anyrouter: the upstream failed: {flow.error.msg}")
-        status, body = render_error(protocol, error)
+        status, body = protocol_named(protocol).codec.render_error(error)
         # Like mitmproxy's own error page: the connection closes after it, and says so.
         headers = {"content-type": "application/json", "connection": "close"}
         whole = http.Response.make(status, json.dumps(body, ensure_ascii=False), headers)
@@ -70,4 +71,4 @@ class UpstreamFailures:
             # A translator's own ending: it reports a stream that stopped before its end.
             ending = response.stream(b"")
             return b"".join(ending) if isinstance(ending, list) else ending
-        return error_event(protocol, error)
+        return protocol_named(protocol).codec.error_event(error)

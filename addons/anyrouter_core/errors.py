@@ -1,9 +1,9 @@
-"""Error bodies in each protocol's own shape, and the conversion of any upstream error.
+"""Errors in protocol-neutral form, and the reading of whatever error an upstream sent.
 
-Clients only understand errors shaped by their own protocol: Anthropic
-`{"type":"error","error":{"type","message"}}` or OpenAI
-`{"error":{"message","type","param","code"}}`. Whatever the upstream sent (either shape, an
-HTML page from a gateway, plain text, nothing) is turned into one of those.
+Clients only understand errors shaped by their own protocol, so the proxy keeps an error as a
+neutral `ProxyError` until it knows whom it answers; each codec renders it in its protocol's
+shape (`codecs/<protocol>/errors.py`). Whatever the upstream sent (any protocol's shape, an
+HTML page from a gateway, plain text, nothing) is read into a `ProxyError` here.
 """
 
 from __future__ import annotations
@@ -13,49 +13,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from .sse import EventTooLarge, encode_event
-
-ANTHROPIC = "anthropic"
-OPENAI = "openai"
-PROTOCOLS = (ANTHROPIC, OPENAI)
-
-_ANTHROPIC_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    408: "timeout_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    502: "api_error",
-    503: "overloaded_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-_OPENAI_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "insufficient_quota",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    408: "timeout_error",
-    413: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "server_error",
-    502: "server_error",
-    503: "service_unavailable_error",
-    504: "timeout_error",
-}
+from .sse import EventTooLarge
 
 
 @dataclass(frozen=True, slots=True)
 class ProxyError:
-    """An error in protocol-neutral form, ready to be rendered for either kind of client."""
+    """An error in protocol-neutral form, ready to be rendered for any protocol's client."""
 
     status: int
     message: str
@@ -64,68 +27,9 @@ class ProxyError:
     code: str | None = None
 
 
-def error_type_for(protocol: str, status: int) -> str:
-    if protocol == ANTHROPIC:
-        default = "api_error" if status >= 500 else "invalid_request_error"
-        return _ANTHROPIC_TYPE_BY_STATUS.get(status, default)
-    default = "server_error" if status >= 500 else "invalid_request_error"
-    return _OPENAI_TYPE_BY_STATUS.get(status, default)
-
-
-def client_status(protocol: str, status: int) -> int:
-    """The status a client of `protocol` should see: 529 is Anthropic-only, 503 its twin."""
-    if protocol == OPENAI and status == 529:
-        return 503
-    if protocol == ANTHROPIC and status == 503:
-        return 529
-    return status
-
-
-def render_error(protocol: str, error: ProxyError) -> tuple[int, dict]:
-    """(status, body) for a client speaking `protocol`."""
-    status = client_status(protocol, error.status)
-    if protocol == ANTHROPIC:
-        kind = _anthropic_type(error.type, status)
-        return status, {"type": "error", "error": {"type": kind, "message": error.message}}
-    kind = _openai_type(error.type, status)
-    return status, {
-        "error": {
-            "message": error.message,
-            "type": kind,
-            "param": error.param,
-            "code": error.code,
-        }
-    }
-
-
-def error_event(protocol: str, error: ProxyError) -> bytes:
-    """The error as a stream's last event: Anthropic `event: error`, an OpenAI error chunk."""
-    _, body = render_error(protocol, error)
-    data = json.dumps(body, ensure_ascii=False)
-    return encode_event(data, "error") if protocol == ANTHROPIC else encode_event(data)
-
-
 def event_too_large(overflow: EventTooLarge) -> ProxyError:
     """An upstream event past the decoder's bound: the upstream's fault, like any garbage."""
     return ProxyError(502, str(overflow), "api_error")
-
-
-_ANTHROPIC_TYPES = frozenset(_ANTHROPIC_TYPE_BY_STATUS.values())
-_ANTHROPIC_ONLY_TYPES = frozenset({"api_error", "overloaded_error", "request_too_large", "billing_error"})
-
-
-def _anthropic_type(kind: str | None, status: int) -> str:
-    if status == 529:
-        return "overloaded_error"
-    if kind in _ANTHROPIC_TYPES:
-        return kind  # type: ignore[return-value]
-    return error_type_for(ANTHROPIC, status)
-
-
-def _openai_type(kind: str | None, status: int) -> str:
-    if kind and kind not in _ANTHROPIC_ONLY_TYPES:
-        return kind
-    return error_type_for(OPENAI, status)
 
 
 def parse_upstream_error(status: int, content_type: str, body: bytes) -> ProxyError:

@@ -55,10 +55,9 @@ from itertools import permutations
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import PROTOCOLS
 from .hop_headers import STANDARD_HOP_BY_HOP
 from .keys import CREDENTIAL_HEADERS
-from .routes import Route
+from .protocols import PROTOCOLS, ROUTES
 
 Pair = tuple[str, str]
 
@@ -67,7 +66,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_CHARACTER = re.compile(r"[\r\n\x00]")
 
 ROUTE_NAMES = frozenset(
-    {route.value for route in Route if not route.is_local}
+    {route.value for route in ROUTES if not route.is_local}
     | {f"{client}→{upstream}" for client, upstream in permutations(PROTOCOLS, 2)}
 )
 

@@ -84,13 +84,6 @@ def query_values(path: str, name: str) -> list[str]:
     return [value for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True) if key == name]
 
 
-def credential_header(protocol: str, key: str) -> tuple[str, str]:
-    """The one header that carries `key` to an upstream speaking `protocol`."""
-    if protocol == "anthropic":
-        return "x-api-key", key
-    return "authorization", f"Bearer {key}"
-
-
 _SEPARATORS = re.compile(r"[\s,]+")
 # Visible ASCII only: anything else cannot travel in an HTTP header, and is most often a
 # zero-width space or a typographic quote picked up by copy and paste.

@@ -1,4 +1,5 @@
-"""The bodies of `GET /v1/models` in Anthropic and OpenAI shape, from a list of model ids."""
+"""The models `GET /v1/models` lists, and what a model id tells of itself (release date, display
+name); each codec shapes the list for its clients (`codecs/<protocol>/model_list.py`)."""
 
 from __future__ import annotations
 
@@ -53,48 +54,3 @@ def display_name(model_id: str) -> str:
     version = ".".join(numbers)
     label = " ".join(w.capitalize() for w in names)
     return f"{label} {version}".strip()
-
-
-def owner(model_id: str) -> str:
-    if model_id.startswith("claude"):
-        return "anthropic"
-    if model_id.startswith(("gpt-", "o1", "o3", "o4", "chatgpt")):
-        return "openai"
-    return "anyrouter"
-
-
-def anthropic_model_page(model_ids: list[str], fallback: datetime) -> dict:
-    data = [
-        {
-            "type": "model",
-            "id": model_id,
-            "display_name": display_name(model_id),
-            "created_at": release_time(model_id, fallback).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            # The proxy serves only the models it was configured with: all of them in use.
-            "lifecycle": "active",
-            "deprecated_at": None,
-            "retires_at": None,
-        }
-        for model_id in model_ids
-    ]
-    return {
-        "data": data,
-        "has_more": False,
-        "first_id": model_ids[0] if model_ids else None,
-        "last_id": model_ids[-1] if model_ids else None,
-    }
-
-
-def openai_model_list(model_ids: list[str], fallback: datetime) -> dict:
-    return {
-        "object": "list",
-        "data": [
-            {
-                "id": model_id,
-                "object": "model",
-                "created": int(release_time(model_id, fallback).timestamp()),
-                "owned_by": owner(model_id),
-            }
-            for model_id in model_ids
-        ],
-    }

@@ -4,15 +4,15 @@
 receives the mapped name; the client is answered with its own. Translated flows already
 answer with the client's model name; for flows passed through in the same protocol the
 response body (`rename_model_in_body`) and each streamed event (`ModelRenameStream`: the
-Anthropic `message_start` event's `message.model`, every OpenAI chunk's `model`) are
-rewritten here.
+event that names the model, `codecs/<protocol>/model_name.py`) are rewritten here.
 """
 
 from __future__ import annotations
 
 import json
 
-from .errors import ANTHROPIC, OPENAI, ProxyError, error_event, event_too_large
+from .errors import ProxyError, event_too_large
+from .protocols import protocol_named
 from .sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 
@@ -41,7 +41,7 @@ def parse_model_map(text: str) -> dict[str, str]:
 
 
 def rename_model_in_body(body: dict, client_model: str) -> bool:
-    """Sets a response body's top-level `model` (both protocols have one); True if it had one."""
+    """Sets a response body's top-level `model` (every protocol's answer has one); True if it had one."""
     if "model" not in body:
         return False
     body["model"] = client_model
@@ -50,15 +50,7 @@ def rename_model_in_body(body: dict, client_model: str) -> bool:
 
 def rename_model_in_event(protocol: str, event: dict, client_model: str) -> bool:
     """Sets the model name a streamed event carries, if it carries one; True if it did."""
-    if protocol == ANTHROPIC:
-        message = event.get("message")
-        if event.get("type") == "message_start" and isinstance(message, dict) and "model" in message:
-            message["model"] = client_model
-            return True
-        return False
-    if protocol == OPENAI:
-        return rename_model_in_body(event, client_model)
-    raise ValueError(f"unknown protocol {protocol!r}")
+    return protocol_named(protocol).codec.rename_model_in_event(event, client_model)
 
 
 class ModelRenameStream:
@@ -74,14 +66,11 @@ class ModelRenameStream:
     """
 
     def __init__(self, protocol: str, client_model: str, max_event_size: int = MAX_EVENT_SIZE) -> None:
-        if protocol not in (ANTHROPIC, OPENAI):
-            raise ValueError(f"unknown protocol {protocol!r}")
-        self.protocol = protocol
+        self.protocol = protocol_named(protocol)
         self.client_model = client_model
         self.error: ProxyError | None = None
         self._decoder = SSEDecoder(max_event_size)
-        # Only Anthropic's message_start names the model: skip parsing every other event.
-        self._marker = '"message_start"' if protocol == ANTHROPIC else '"model"'
+        self._marker = self.protocol.codec.model_event_marker
 
     def feed(self, piece: bytes) -> bytes:
         if self.error is not None:
@@ -90,7 +79,7 @@ class ModelRenameStream:
             return self._encode_all(self._decoder.feed(piece))
         except EventTooLarge as overflow:
             self.error = event_too_large(overflow)
-            return self._encode_all(overflow.events) + error_event(self.protocol, self.error)
+            return self._encode_all(overflow.events) + self.protocol.codec.error_event(self.error)
 
     def end(self) -> bytes:
         if self.error is not None:
@@ -107,6 +96,6 @@ class ModelRenameStream:
                 parsed = json.loads(data)
             except ValueError:
                 parsed = None
-            if isinstance(parsed, dict) and rename_model_in_event(self.protocol, parsed, self.client_model):
+            if isinstance(parsed, dict) and self.protocol.codec.rename_model_in_event(parsed, self.client_model):
                 data = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
         return encode_event(data, event.event)

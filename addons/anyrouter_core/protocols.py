@@ -1,64 +1,96 @@
 """The registry of protocols: every "which protocol is this" decision is made here or in a
 codec, nowhere else.
 
-A `Protocol` names its codec (request, answer, stream and error forms) and the facts the
-proxy needs around it: the path its requests go to upstream, the header an upstream key
-travels in, the headers only its clients send, the headers its upstream requires, and how to
-read the facts of a client's request that answering it needs.
+A `Protocol` names its codec (request, answer, stream and error forms, where its bodies hold
+the system prompt and the model name, its model list and stream summary) and the facts the
+proxy needs around it: the client paths it owns (so classifying a request is a look-up here),
+the path its requests go to upstream, the header an upstream key travels in, the headers that
+mark its clients and those only its clients send, the headers its upstream requires, what its
+upstream needs or lacks, and how to read the facts of a client's request that answering it
+needs. Adding a protocol is writing its codec and one entry in `PROTOCOLS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from types import SimpleNamespace
 
-from .codecs.anthropic import answer as anthropic_answer
-from .codecs.anthropic import request_decode as anthropic_decode
-from .codecs.anthropic import request_encode as anthropic_encode
+from .codecs import anthropic, openai_chat
 from .codecs.anthropic.stream_decoder import AnthropicStreamDecoder
 from .codecs.anthropic.stream_encoder import AnthropicStreamEncoder
+from .codecs.anthropic.token_estimate import estimate_input_tokens
 from .codecs.base import Exchange
 from .codecs.exchange import exchange_from_body
-from .codecs.openai_chat import answer as openai_answer
-from .codecs.openai_chat import request_decode as openai_decode
-from .codecs.openai_chat import request_encode as openai_encode
 from .codecs.openai_chat.stream_decoder import OpenAIChatStreamDecoder
 from .codecs.openai_chat.stream_encoder import OpenAIChatStreamEncoder
-from .errors import ANTHROPIC, OPENAI
-from .token_estimate import estimate_input_tokens
+from .routes import LOCAL_ROUTES, Route, RouteKind, bare_path, by_path
+
+ANTHROPIC = anthropic.NAME
+OPENAI = openai_chat.NAME
 
 
 @dataclass(frozen=True, slots=True)
 class Protocol:
     name: str
+    title: str  # the protocol as people call it, for views and messages
     request_noun: str  # what a request of the protocol is called, for error messages
     codec: SimpleNamespace
+    client_routes: tuple[Route, ...]  # the POST routes its clients call, with their paths
     upstream_path: str
     key_header: str
     key_scheme: str  # what precedes the key in its header ("Bearer " or nothing)
+    # Request headers that tell a client of this protocol from others (an API client on a
+    # path no protocol owns, a model list): the first protocol whose mark a request has wins.
+    client_marks: tuple[str, ...]
     client_only_headers: tuple[str, ...]
     upstream_headers: tuple[tuple[str, str], ...]
     exchange_of: Callable[[dict, int], Exchange]
     stream_fields: tuple[str, ...]  # the request fields that ask for a stream
+    requires_max_tokens: bool  # its upstream refuses a conversation request without max_tokens
+    counts_tokens: bool  # its upstream has an endpoint that counts a request's input tokens
+    # A high estimate of a client request's input tokens, where its clients may need one
+    # before (or instead of) the upstream's count.
+    estimate_input_tokens: Callable[[dict], int] | None
 
     def credential_header(self, key: str) -> tuple[str, str]:
+        """The one header that carries `key` to an upstream speaking this protocol."""
         return self.key_header, f"{self.key_scheme}{key}"
 
     def without_streaming(self, body: dict) -> dict:
         return {name: value for name, value in body.items() if name not in self.stream_fields}
 
+    def marks(self, headers: Mapping[str, str]) -> bool:
+        """Whether request `headers` (looked up by lower-case name) come from a client of it."""
+        return any(name in headers for name in self.client_marks)
 
-def _codec(decode, encode, answer, stream_decoder, stream_encoder) -> SimpleNamespace:
-    """A codec as one object: its request, answer and stream halves (separate modules)."""
+
+def _codec(package: str, stream_decoder: type, stream_encoder: type) -> SimpleNamespace:
+    """A codec as one object: what each of its modules (`codecs/<package>/…`) provides."""
+    modules = {name: import_module(f".codecs.{package}.{name}", __package__) for name in _CODEC_MODULES}
     return SimpleNamespace(
-        decode_request=decode.decode_request,
-        encode_request=encode.encode_request,
-        decode_answer=answer.decode_answer,
-        encode_answer=answer.encode_answer,
+        decode_request=modules["request_decode"].decode_request,
+        encode_request=modules["request_encode"].encode_request,
+        decode_answer=modules["answer"].decode_answer,
+        encode_answer=modules["answer"].encode_answer,
         stream_decoder=stream_decoder,
         stream_encoder=stream_encoder,
+        render_error=modules["errors"].render_error,
+        error_event=modules["errors"].error_event,
+        is_error_body=modules["errors"].is_error_body,
+        with_system_prompt=modules["system_prompt"].with_system_prompt,
+        model_event_marker=modules["model_name"].MODEL_EVENT_MARKER,
+        rename_model_in_event=modules["model_name"].rename_model_in_event,
+        model_list=modules["model_list"].model_list,
+        is_stream_event=modules["stream_view"].is_stream_event,
+        summarise_stream=modules["stream_view"].summarise_stream,
     )
+
+
+_CODEC_MODULES = (
+    "request_decode", "request_encode", "answer", "errors", "system_prompt", "model_name", "model_list", "stream_view",
+)
 
 
 def _anthropic_exchange(body: dict, created: int) -> Exchange:
@@ -76,30 +108,82 @@ def _openai_exchange(body: dict, created: int) -> Exchange:
 PROTOCOLS: dict[str, Protocol] = {
     ANTHROPIC: Protocol(
         name=ANTHROPIC,
+        title="Anthropic Messages",
         request_noun="a Messages request",
-        codec=_codec(anthropic_decode, anthropic_encode, anthropic_answer, AnthropicStreamDecoder, AnthropicStreamEncoder),
+        codec=_codec("anthropic", AnthropicStreamDecoder, AnthropicStreamEncoder),
+        client_routes=(
+            Route("anthropic-messages", RouteKind.CONVERSATION, ANTHROPIC, ("/v1/messages",)),
+            Route("anthropic-count-tokens", RouteKind.COUNT_TOKENS, ANTHROPIC, ("/v1/messages/count_tokens",)),
+        ),
         upstream_path="/v1/messages",
         key_header="x-api-key",
         key_scheme="",
+        client_marks=("x-api-key", "anthropic-version"),  # as the Anthropic SDKs and Claude Code send
         client_only_headers=("anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"),
         upstream_headers=(("anthropic-version", "2023-06-01"),),
         exchange_of=_anthropic_exchange,
         stream_fields=("stream",),
+        requires_max_tokens=True,
+        counts_tokens=True,
+        estimate_input_tokens=estimate_input_tokens,
     ),
     OPENAI: Protocol(
         name=OPENAI,
+        title="OpenAI Chat Completions",
         request_noun="a Chat Completions request",
-        codec=_codec(openai_decode, openai_encode, openai_answer, OpenAIChatStreamDecoder, OpenAIChatStreamEncoder),
+        codec=_codec("openai_chat", OpenAIChatStreamDecoder, OpenAIChatStreamEncoder),
+        client_routes=(
+            Route("openai-chat", RouteKind.CONVERSATION, OPENAI, ("/v1/chat/completions", "/chat/completions")),
+        ),
         upstream_path="/v1/chat/completions",
         key_header="authorization",
         key_scheme="Bearer ",
+        client_marks=("authorization",),
         client_only_headers=("openai-organization", "openai-project", "openai-beta"),
         upstream_headers=(),
         exchange_of=_openai_exchange,
         stream_fields=("stream", "stream_options"),
+        requires_max_tokens=False,
+        counts_tokens=False,
+        estimate_input_tokens=None,
     ),
 }
+# What the proxy was made for: anyrouter.top speaks Messages.
+DEFAULT_UPSTREAM = ANTHROPIC
+# A client that marks itself as none of them gets the most widely spoken protocol's shapes.
+UNMARKED_CLIENT = OPENAI
+
+_CLIENT_ROUTES = tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes)
+ROUTES: tuple[Route, ...] = (*_CLIENT_ROUTES, *LOCAL_ROUTES, Route.PASSTHROUGH)
+_POST_ROUTES = by_path(_CLIENT_ROUTES)
+_GET_ROUTES = by_path(LOCAL_ROUTES)
 
 
 def protocol_named(name: str) -> Protocol:
-    return PROTOCOLS[name]
+    """The protocol called `name`; ValueError for a name the registry does not know."""
+    protocol = PROTOCOLS.get(name)
+    if protocol is None:
+        raise ValueError(f"unknown protocol {name!r}")
+    return protocol
+
+
+def classify(method: str, path: str) -> Route:
+    """The route of a request. `path` may carry a query string (`/v1/messages?beta=true`); it
+    does not matter here."""
+    method = method.upper()
+    if method == "POST":
+        return _POST_ROUTES.get(bare_path(path), Route.PASSTHROUGH)
+    if method in ("GET", "HEAD"):
+        return _GET_ROUTES.get(bare_path(path), Route.PASSTHROUGH)
+    return Route.PASSTHROUGH
+
+
+def path_protocol(path: str) -> str | None:
+    """The protocol whose clients call `path` (whatever the method), or None."""
+    return classify("POST", path).client_protocol
+
+
+def client_protocol_of(headers: Mapping[str, str]) -> str | None:
+    """The protocol of a client, from its request headers alone; None when none marks it
+    (a browser, a health check)."""
+    return next((protocol.name for protocol in PROTOCOLS.values() if protocol.marks(headers)), None)

@@ -1,59 +1,57 @@
-"""Which client protocol a request speaks, decided from its method and path alone."""
+"""What a request is for: a route, named as logs, stats and header rules name it.
+
+The routes of the LLM APIs belong to their protocols and are declared in the registry
+(`anyrouter_core.protocols`, which also classifies a request); the proxy's own endpoints
+(`/health`, `/v1/models`, `/stats`) and pass-through are here, since no protocol owns them.
+"""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from typing import ClassVar
 
-from .errors import ANTHROPIC, OPENAI
 
-
-class Route(enum.Enum):
-    OPENAI_CHAT = "openai-chat"
-    ANTHROPIC_MESSAGES = "anthropic-messages"
-    ANTHROPIC_COUNT_TOKENS = "anthropic-count-tokens"
+class RouteKind(enum.Enum):
+    CONVERSATION = "conversation"  # a model's answer to a conversation (Messages, Chat)
+    COUNT_TOKENS = "count-tokens"
     HEALTH = "health"
     MODELS = "models"
     STATS = "stats"
     PASSTHROUGH = "passthrough"
 
-    @property
-    def client_protocol(self) -> str | None:
-        return _CLIENT_PROTOCOL.get(self)
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    value: str  # the route's name, as logs, stats, saved flows and header rules show it
+    kind: RouteKind
+    client_protocol: str | None = None  # the protocol whose clients call it
+    paths: tuple[str, ...] = ()
+
+    HEALTH: ClassVar[Route]
+    MODELS: ClassVar[Route]
+    STATS: ClassVar[Route]
+    PASSTHROUGH: ClassVar[Route]
 
     @property
     def is_local(self) -> bool:
-        return self in (Route.HEALTH, Route.MODELS, Route.STATS)
+        return self.kind in _LOCAL_KINDS
 
 
-_CLIENT_PROTOCOL = {
-    Route.OPENAI_CHAT: OPENAI,
-    Route.ANTHROPIC_MESSAGES: ANTHROPIC,
-    Route.ANTHROPIC_COUNT_TOKENS: ANTHROPIC,
-}
-
-_POST_ROUTES = {
-    "/v1/chat/completions": Route.OPENAI_CHAT,
-    "/chat/completions": Route.OPENAI_CHAT,
-    "/v1/messages": Route.ANTHROPIC_MESSAGES,
-    "/v1/messages/count_tokens": Route.ANTHROPIC_COUNT_TOKENS,
-}
-
-_GET_ROUTES = {
-    "/health": Route.HEALTH,
-    "/v1/models": Route.MODELS,
-    "/models": Route.MODELS,
-    "/stats": Route.STATS,
-}
+_LOCAL_KINDS = (RouteKind.HEALTH, RouteKind.MODELS, RouteKind.STATS)
+Route.HEALTH = Route("health", RouteKind.HEALTH, paths=("/health",))
+Route.MODELS = Route("models", RouteKind.MODELS, paths=("/v1/models", "/models"))
+Route.STATS = Route("stats", RouteKind.STATS, paths=("/stats",))
+Route.PASSTHROUGH = Route("passthrough", RouteKind.PASSTHROUGH)
+LOCAL_ROUTES = (Route.HEALTH, Route.MODELS, Route.STATS)
 
 
-def classify(method: str, path: str) -> Route:
-    """`path` may carry a query string (`/v1/messages?beta=true`); it does not matter here."""
+def bare_path(path: str) -> str:
+    """`path` without its query, fragment and trailing slash: `/v1/messages/?beta=true` →
+    `/v1/messages`. The query does not decide a route."""
     bare = path.split("?", 1)[0].split("#", 1)[0]
-    if len(bare) > 1:
-        bare = bare.rstrip("/")
-    method = method.upper()
-    if method == "POST":
-        return _POST_ROUTES.get(bare, Route.PASSTHROUGH)
-    if method in ("GET", "HEAD"):
-        return _GET_ROUTES.get(bare, Route.PASSTHROUGH)
-    return Route.PASSTHROUGH
+    return bare.rstrip("/") if len(bare) > 1 else bare
+
+
+def by_path(routes: tuple[Route, ...]) -> dict[str, Route]:
+    return {path: route for route in routes for path in route.paths}

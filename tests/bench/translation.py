@@ -7,7 +7,7 @@ import statistics
 import time
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.errors import ANTHROPIC, OPENAI
+from anyrouter_core.protocols import ANTHROPIC, OPENAI
 from anyrouter_core.translation import translate_request
 
 from .requests import claude_code_request, openai_agent_request

@@ -3,7 +3,7 @@ when it can (llama.cpp), otherwise estimated by the proxy (aimock has no such en
 
 import anthropic
 
-from anyrouter_core.token_estimate import estimate_input_tokens
+from anyrouter_core.codecs.anthropic.token_estimate import estimate_input_tokens
 
 MESSAGES = [{"role": "user", "content": "How many tokens is this sentence, roughly?"}]
 

@@ -1,7 +1,7 @@
 """The request translations the unit tests check, each as one composition of two codecs."""
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.errors import ANTHROPIC, OPENAI
+from anyrouter_core.protocols import ANTHROPIC, OPENAI
 from anyrouter_core.translation import translate_request
 
 

@@ -2,7 +2,8 @@ import pytest
 from openai.types.chat import ChatCompletion
 
 from unit.pairs import completion_id_for, openai_completion_from_anthropic
-from anyrouter_core.errors import OPENAI, RequestRejected, render_error
+from anyrouter_core.errors import RequestRejected
+from anyrouter_core.protocols import OPENAI, protocol_named
 
 USAGE = {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
 
@@ -186,7 +187,7 @@ def test_upstream_garbage_raises_a_502_rejection(body, problem):
     error = caught.value.error
     assert (error.status, error.type) == (502, "api_error")
     assert error.message == f"the upstream answered with an invalid Anthropic message: {problem}"
-    status, rendered = render_error(OPENAI, error)
+    status, rendered = protocol_named(OPENAI).codec.render_error(error)
     assert status == 502
     assert rendered["error"]["type"] == "server_error"
 
@@ -197,7 +198,7 @@ def test_error_object_sent_as_a_message_keeps_its_message_and_type():
         openai_completion_from_anthropic(body, client_model="gpt-4o", created=1)
     error = caught.value.error
     assert (error.status, error.type, error.message) == (529, "overloaded_error", "Overloaded")
-    status, rendered = render_error(OPENAI, error)
+    status, rendered = protocol_named(OPENAI).codec.render_error(error)
     assert status == 503
     assert rendered["error"] == {
         "message": "Overloaded",

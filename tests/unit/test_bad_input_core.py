@@ -12,7 +12,7 @@ from request_pairs import translate_anthropic_request
 from anyrouter_core.errors import RequestRejected
 from anyrouter_core.protocols import protocol_named
 from anyrouter_core.json_body import body_problem, json_kind, load_json
-from anyrouter_core.token_estimate import estimate_input_tokens
+from anyrouter_core.codecs.anthropic.token_estimate import estimate_input_tokens
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 

@@ -4,13 +4,9 @@ import anthropic
 import openai
 
 from anyrouter_core.keys import fingerprint
-from anyrouter_core.model_catalog import (
-    DEFAULT_MODELS,
-    anthropic_model_page,
-    display_name,
-    openai_model_list,
-    parse_model_list,
-)
+from anyrouter_core.codecs.anthropic.model_list import model_list as anthropic_model_page
+from anyrouter_core.codecs.openai_chat.model_list import model_list as openai_model_list
+from anyrouter_core.model_catalog import DEFAULT_MODELS, display_name, parse_model_list
 
 START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from anyrouter_core.errors import OPENAI, RequestRejected, render_error
+from anyrouter_core.errors import RequestRejected
+from anyrouter_core.protocols import OPENAI, protocol_named
 from request_pairs import translate_openai_request
 from unit.checks_openai_to_anthropic import assert_valid_anthropic_request
 
@@ -785,7 +786,7 @@ def test_requests_that_cannot_be_carried_are_rejected(params, param, message):
 
 
 def test_rejection_renders_as_an_openai_400_error():
-    status, body = render_error(OPENAI, rejection(request(user("x"), n=3)).error)
+    status, body = protocol_named(OPENAI).codec.render_error(rejection(request(user("x"), n=3)).error)
     assert status == 400
     assert body == {
         "error": {

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.errors import ANTHROPIC, OPENAI
-from anyrouter_core.protocols import protocol_named
+from anyrouter_core.protocols import ANTHROPIC, OPENAI, protocol_named
 from recordings.flows import read_flows
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,38 +1,46 @@
 import pytest
 
 from anyrouter_core.hop_headers import hop_by_hop_names, is_upgrade_request
-from anyrouter_core.routes import Route, classify
+from anyrouter_core.protocols import classify
+from anyrouter_core.routes import Route, RouteKind
 
 
 @pytest.mark.parametrize(
     ("method", "path", "route"),
     [
-        ("POST", "/v1/chat/completions", Route.OPENAI_CHAT),
-        ("POST", "/chat/completions", Route.OPENAI_CHAT),
-        ("POST", "/v1/messages", Route.ANTHROPIC_MESSAGES),
-        ("POST", "/v1/messages?beta=true", Route.ANTHROPIC_MESSAGES),
-        ("POST", "/v1/messages/", Route.ANTHROPIC_MESSAGES),
-        ("POST", "/v1/messages/count_tokens?beta=true", Route.ANTHROPIC_COUNT_TOKENS),
-        ("GET", "/health", Route.HEALTH),
-        ("GET", "/v1/models", Route.MODELS),
-        ("GET", "/v1/models?limit=20", Route.MODELS),
-        ("GET", "/v1/messages", Route.PASSTHROUGH),
-        ("POST", "/v1/completions", Route.PASSTHROUGH),
-        ("DELETE", "/v1/models", Route.PASSTHROUGH),
-        ("GET", "/v1/models/claude-opus-4-6", Route.PASSTHROUGH),
-        ("HEAD", "/", Route.PASSTHROUGH),
+        ("POST", "/v1/chat/completions", "openai-chat"),
+        ("POST", "/chat/completions", "openai-chat"),
+        ("POST", "/v1/messages", "anthropic-messages"),
+        ("POST", "/v1/messages?beta=true", "anthropic-messages"),
+        ("POST", "/v1/messages/", "anthropic-messages"),
+        ("POST", "/v1/messages/count_tokens?beta=true", "anthropic-count-tokens"),
+        ("GET", "/health", "health"),
+        ("GET", "/v1/models", "models"),
+        ("GET", "/v1/models?limit=20", "models"),
+        ("GET", "/v1/messages", "passthrough"),
+        ("POST", "/v1/completions", "passthrough"),
+        ("DELETE", "/v1/models", "passthrough"),
+        ("GET", "/v1/models/claude-opus-4-6", "passthrough"),
+        ("HEAD", "/", "passthrough"),
     ],
 )
 def test_classify(method, path, route):
-    assert classify(method, path) is route
+    assert classify(method, path).value == route
 
 
 def test_client_protocols():
-    assert Route.OPENAI_CHAT.client_protocol == "openai"
-    assert Route.ANTHROPIC_MESSAGES.client_protocol == "anthropic"
-    assert Route.ANTHROPIC_COUNT_TOKENS.client_protocol == "anthropic"
+    chat = classify("POST", "/v1/chat/completions")
+    messages = classify("POST", "/v1/messages")
+    count_tokens = classify("POST", "/v1/messages/count_tokens")
+    assert chat.client_protocol == "openai"
+    assert messages.client_protocol == "anthropic"
+    assert count_tokens.client_protocol == "anthropic"
+    assert (chat.kind, messages.kind, count_tokens.kind) == (
+        RouteKind.CONVERSATION, RouteKind.CONVERSATION, RouteKind.COUNT_TOKENS
+    )
     assert Route.PASSTHROUGH.client_protocol is None
-    assert Route.HEALTH.is_local and Route.MODELS.is_local and not Route.OPENAI_CHAT.is_local
+    assert classify("GET", "/v1/models") is Route.MODELS and classify("GET", "/health") is Route.HEALTH
+    assert Route.HEALTH.is_local and Route.MODELS.is_local and not chat.is_local
 
 
 def test_hop_by_hop_includes_the_standard_set_and_connection_tokens():

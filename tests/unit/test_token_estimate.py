@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from anyrouter_core.token_estimate import estimate_input_tokens
+from anyrouter_core.codecs.anthropic.token_estimate import estimate_input_tokens
 
 FIXTURE = Path(__file__).parent.parent / "data" / "claude_code_request.json"
 BASE = 16

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from ...errors import ANTHROPIC, ProxyError, RequestRejected, parse_upstream_error
+from . import NAME as ANTHROPIC
+from ...errors import ProxyError, RequestRejected, parse_upstream_error
 from ...neutral import Answer, Block, Opaque, RedactedThinking, Text, Thinking, ToolCall
 from ..base import Exchange
 from ..event_stream import arguments_object, extra_fields, rejected, with_extra

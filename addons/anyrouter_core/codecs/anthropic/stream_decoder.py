@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ...errors import ANTHROPIC
+from . import NAME as ANTHROPIC
 from ...neutral import (
     ArgumentsDelta,
     BlockStart,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import ANTHROPIC, ProxyError, render_error
+from . import NAME as ANTHROPIC
+from ...errors import ProxyError
 from ...neutral import (
     ArgumentsDelta,
     Block,
@@ -40,6 +41,7 @@ from ...neutral import (
 from ..base import Exchange
 from ..event_stream import EventEncoder, arguments_object, compact_json, json_event_bytes, with_extra
 from .answer import encode_block, message_id_for
+from .errors import render_error
 from .usage import anthropic_delta_usage, anthropic_stop_reason, anthropic_usage
 
 
@@ -68,7 +70,7 @@ class AnthropicStreamEncoder(EventEncoder):
         return [{"type": "message_stop"}]
 
     def _stream_error(self, error: ProxyError) -> list[dict]:
-        return [render_error(ANTHROPIC, error)[1]]
+        return [render_error(error)[1]]
 
     def _message_start(self, start: MessageStart) -> list[dict]:
         message = with_extra({

@@ -26,7 +26,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from ...errors import OPENAI, RequestRejected, parse_upstream_error
+from . import NAME as OPENAI
+from ...errors import RequestRejected, parse_upstream_error
 from ...neutral import Answer, Block, Text, Thinking, ToolCall, Usage
 from ..base import Exchange
 from ..event_stream import arguments_text, extra_fields, rejected, with_extra

@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ...errors import OPENAI, ProxyError, RequestRejected, parse_upstream_error
+from . import NAME as OPENAI
+from ...errors import ProxyError, RequestRejected, parse_upstream_error
 from ...neutral import (
     ArgumentsDelta,
     BlockStart,

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import OPENAI, ProxyError, render_error
+from . import NAME as OPENAI
+from ...errors import ProxyError
 from ...neutral import (
     ArgumentsDelta,
     Block,
@@ -42,6 +43,7 @@ from ...sse import encode_event
 from ..base import Exchange
 from ..event_stream import EventEncoder, arguments_text, json_event_bytes, with_extra
 from .answer import completion_id
+from .errors import render_error
 from .finish_reasons import finish_reason_for
 from .usage import is_reported, openai_usage
 
@@ -72,7 +74,7 @@ class OpenAIChatStreamEncoder(EventEncoder):
         return b"".join(pieces)
 
     def _stream_error(self, error: ProxyError) -> list[bytes]:
-        return [json_event_bytes(render_error(OPENAI, error)[1])]
+        return [json_event_bytes(render_error(error)[1])]
 
     def _message_start(self, start: MessageStart) -> list[bytes]:
         self._envelope = with_extra({
