@@ -35,6 +35,7 @@ vault = CredentialVault()
 timeouts = UpstreamTimeouts()
 keys = KeyRotation(vault, timeouts)
 event_limit = EventSizeLimit()
+body_defaults = BodyDefaults()
 
 pipeline = Pipeline([
     Routing(),
@@ -43,9 +44,9 @@ pipeline = Pipeline([
     RequestChecks(),
     LocalEndpoints(),
     keys,
-    BodyDefaults(),
+    body_defaults,
     event_limit,
-    Translation(event_limit),
+    Translation(event_limit, body_defaults),
     TokenCounting(),
     SystemPrompt(),
     ModelMap(event_limit),

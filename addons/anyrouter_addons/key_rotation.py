@@ -47,7 +47,8 @@ def read_key_option(name: str, value: str) -> list[str]:
 
 def protocol_for(flow: http.HTTPFlow) -> str:
     """The error shape a client understands: its own protocol, else the upstream's."""
-    return state_of(flow).client_protocol or ctx.options.upstream_protocol
+    state = state_of(flow)
+    return state.client_protocol or state.upstream_protocol
 
 
 class _Attempts:
@@ -133,7 +134,7 @@ class KeyRotation:
         # Exactly one key, in one header: never the other protocol's form beside it, nor the
         # client's key or token where it came.
         self.vault.take_presented(flow)
-        name, value = protocol_named(ctx.options.upstream_protocol).credential_header(key)
+        name, value = protocol_named(state_of(flow).upstream_protocol).credential_header(key)
         self.vault.send_key(flow, name, value, key)
         state = state_of(flow)
         state.key, state.retries = pool.label(key), 0
@@ -179,7 +180,7 @@ class KeyRotation:
         request = flow.request
         path, fields = self.vault.wire_request(flow)
         wire_headers = http.Headers(fields)  # a copy: the flow keeps showing fingerprints
-        name, value = protocol_named(ctx.options.upstream_protocol).credential_header(key)
+        name, value = protocol_named(state_of(flow).upstream_protocol).credential_header(key)
         wire_headers[name] = value
         self.vault.remember_sent(flow, key)
         state = state_of(flow)

@@ -12,7 +12,7 @@ from anyrouter_core.model_catalog import DEFAULT_MODELS, parse_model_list
 from anyrouter_core.protocols import UNMARKED_CLIENT, client_protocol_of, protocol_named
 from anyrouter_core.routes import Route
 
-from .flow_state import route_of
+from .flow_state import route_of, state_of
 from .mitmproxy_compat import host_with_port
 from .responses import answer_locally, json_response
 from .phases import Phase
@@ -79,7 +79,7 @@ class LocalEndpoints:
                 "version": __version__,
                 "upstream": f"{request.scheme}://{host_with_port(request.scheme, request.host, request.port)}",
                 "upstream_reachable": reachable,
-                "upstream_protocol": ctx.options.upstream_protocol,
+                "upstream_protocol": state_of(flow).upstream_protocol,
             },
         )
 

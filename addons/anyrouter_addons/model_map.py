@@ -77,7 +77,7 @@ class ModelMap:
         state.upstream_model = body["model"]
         if not state.translation:
             # A pass-through flow: its answer must carry the client's model name again.
-            protocol = state.upstream_protocol or ctx.options.upstream_protocol
+            protocol = state.upstream_protocol
             state.renamed = _Renamed(protocol, client_model)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:

@@ -34,6 +34,7 @@ from anyrouter_core.sizes import describe_size
 
 from .mitmproxy_compat import install_request_body_check, parse_mitmproxy_size, uninstall_request_body_check
 from .responses import answer_locally, error_response
+from .flow_state import state_of
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")
@@ -110,7 +111,7 @@ class RequestChecks:
         method = request.method.upper()
         if protocol is None or method in _ALWAYS_ALLOWED_METHODS:
             return
-        if protocol == ctx.options.upstream_protocol:
+        if protocol == state_of(flow).upstream_protocol:
             return  # the upstream's own path: it knows which methods it serves
         bare_path = request.path.split("?", 1)[0]
         error = ProxyError(405, f"{method} is not allowed on {bare_path}: use POST", "invalid_request_error")

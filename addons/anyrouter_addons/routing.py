@@ -25,20 +25,26 @@ class Routing:
             choices=tuple(PROTOCOLS),
         )
 
+    def __init__(self) -> None:
+        self.upstream_protocol = DEFAULT_UPSTREAM
+
     def configure(self, updated: set[str]) -> None:
-        if "upstream_protocol" in updated and ctx.options.upstream_protocol not in PROTOCOLS:
-            raise exceptions.OptionsError(
-                f"upstream_protocol must be one of {', '.join(PROTOCOLS)}, "
-                f"not {ctx.options.upstream_protocol!r}"
-            )
+        # Read here only: every other step finds the upstream's protocol in the flow's state.
+        if "upstream_protocol" in updated:
+            if ctx.options.upstream_protocol not in PROTOCOLS:
+                raise exceptions.OptionsError(
+                    f"upstream_protocol must be one of {', '.join(PROTOCOLS)}, "
+                    f"not {ctx.options.upstream_protocol!r}"
+                )
+            self.upstream_protocol = ctx.options.upstream_protocol
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         route = classify(flow.request.method, flow.request.path)
         state = state_of(flow)
         state.route = route
+        state.upstream_protocol = self.upstream_protocol
         if route.client_protocol:
             state.client_protocol = route.client_protocol
-            state.upstream_protocol = ctx.options.upstream_protocol
 
     def request(self, flow: http.HTTPFlow) -> None:
         state = state_of(flow)

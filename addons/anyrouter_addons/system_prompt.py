@@ -77,7 +77,7 @@ class SystemPrompt:
         if route.kind is RouteKind.COUNT_TOKENS:
             protocol = route.client_protocol  # counted in the client's protocol, whatever the upstream
         elif route.kind is RouteKind.CONVERSATION:
-            protocol = state_of(flow).upstream_protocol or ctx.options.upstream_protocol
+            protocol = state_of(flow).upstream_protocol
         else:
             return
         body = request_json(flow)

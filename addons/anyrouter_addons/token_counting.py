@@ -31,7 +31,7 @@ class TokenCounting:
         route = route_of(flow)
         if route.kind is not RouteKind.COUNT_TOKENS or response is None:
             return
-        if protocol_named(ctx.options.upstream_protocol).counts_tokens or state_of(flow).local:
+        if protocol_named(state_of(flow).upstream_protocol).counts_tokens or state_of(flow).local:
             return
         if response.status_code not in _NOT_SUPPORTED:
             return

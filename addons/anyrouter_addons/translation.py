@@ -18,6 +18,7 @@ from anyrouter_core.routes import RouteKind
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.translation import Direction
 
+from .body_defaults import BodyDefaults
 from .flow_state import replace_request_json, request_json, route_of, state_of
 from .responses import answer_locally, error_response, replace_json_body
 from .streaming import (
@@ -63,8 +64,9 @@ class _Exchange:
 class Translation:
     phase = Phase.TRANSLATE
 
-    def __init__(self, event_limit: EventSizeLimit) -> None:
+    def __init__(self, event_limit: EventSizeLimit, body_defaults: BodyDefaults) -> None:
         self.event_limit = event_limit
+        self.body_defaults = body_defaults  # its default_max_tokens, for the encoders
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -80,7 +82,7 @@ class Translation:
             return
         state = state_of(flow)
         client = state.client_protocol
-        direction = Direction(client, ctx.options.upstream_protocol)
+        direction = Direction(client, state.upstream_protocol)
         if not direction.translates and not ctx.options.force_non_stream:
             return
         body = request_json(flow)
@@ -111,7 +113,7 @@ class Translation:
     def upstream_body(self, direction: Direction, body: dict, facts: Exchange) -> dict:
         upstream_body = body
         if direction.translates:
-            translated = direction.translate_request(body, EncodeOptions(ctx.options.default_max_tokens))
+            translated = direction.translate_request(body, EncodeOptions(self.body_defaults.default_max_tokens))
             if translated.dropped:
                 log.info(
                     "%s: left out parameters with no upstream equivalent: %s",
