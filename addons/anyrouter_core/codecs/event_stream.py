@@ -20,7 +20,22 @@ from __future__ import annotations
 import json
 
 from ..errors import ProxyError, RequestRejected, event_too_large
-from ..neutral import Answer, BlockStart, BlockStop, Event, MessageDelta, MessageStart, MessageStop, StreamError, ToolCall
+from ..neutral import (
+    Answer,
+    ArgumentsDelta,
+    BlockStart,
+    BlockStop,
+    CitationDelta,
+    Event,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    SignatureDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+)
 from ..sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_event
 
 # A tool call whose arguments were not a JSON object (neutral `raw_arguments`) reaches a
@@ -135,6 +150,9 @@ class SSEStreamDecoder:
         raise NotImplementedError
 
 
+_DELTAS = (TextDelta, ThinkingDelta, SignatureDelta, ArgumentsDelta, CitationDelta)
+
+
 class EventEncoder:
     """What every stream encoder runs: each neutral event handed to the method that writes
     it, the pieces written joined as `_write` says (Anthropic: named events, OpenAI: chunks)."""
@@ -143,6 +161,8 @@ class EventEncoder:
         return self._write([piece for event in events for piece in self._dispatch(event)])
 
     def _dispatch(self, event: Event) -> list:
+        if isinstance(event, _DELTAS):  # nearly every event of a stream: checked first
+            return self._delta(event)
         if isinstance(event, MessageStart):
             return self._message_start(event)
         if isinstance(event, BlockStart):
@@ -155,7 +175,7 @@ class EventEncoder:
             return self._message_stop()
         if isinstance(event, StreamError):
             return self._stream_error(event.error)
-        return self._delta(event)
+        return []
 
     def _write(self, pieces: list) -> bytes:
         raise NotImplementedError

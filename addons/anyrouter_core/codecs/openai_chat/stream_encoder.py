@@ -118,7 +118,7 @@ class OpenAIChatStreamEncoder(EventEncoder):
         block = self._open.get(event.index)  # type: ignore[union-attr]
         if block is None:
             return []
-        out = self._start_tool_call(block)
+        out = self._start_tool_call(block) if block.pending_start is not None else []
         if isinstance(event, TextDelta):
             return out + self._text(block.text_field, event.text)
         if isinstance(event, ThinkingDelta):
