@@ -44,8 +44,14 @@ from ..sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent, encode_ev
 RAW_ARGUMENTS_KEY = "_raw_arguments"
 
 
+# Made once: `json.dumps` with any option builds a new encoder on every call, and a stream
+# writes one JSON text per event.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+
+
 def compact_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def json_event_bytes(payload: object, event: str | None = None) -> bytes:
@@ -53,7 +59,7 @@ def json_event_bytes(payload: object, event: str | None = None) -> bytes:
     try:
         return encode_event(compact_json(payload), event=event)
     except UnicodeEncodeError:
-        return encode_event(json.dumps(payload, separators=(",", ":")), event=event)
+        return encode_event(_COMPACT_ASCII.encode(payload), event=event)
 
 
 def token_count(value: object) -> int | None:

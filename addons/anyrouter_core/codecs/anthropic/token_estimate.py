@@ -74,8 +74,11 @@ def _text_tokens(ascii_chars: int, other_chars: int) -> int:
     return math.ceil(ascii_chars / 3) + other_chars
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _compact_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _COMPACT.encode(value)
 
 
 class _Counter:
