@@ -27,6 +27,10 @@ Choices made where the protocols leave room (the policies an Anthropic upstream 
 - Stop sequences made only of whitespace are left out (Anthropic refuses them).
 - Several choices, log probabilities, audio input or output and uploaded files of another
   provider cannot be carried: a 400 that says so.
+- Custom tools (free-form input) become tools with one string parameter, `input`
+  (`codecs/custom_tools.py`); a tool's namespace is not sent, only its name. A reasoning
+  summary needs nothing: Claude's thinking comes back summarised. A prompt cache key has no
+  Anthropic form (its cache is keyed by the prompt itself): dropped and named.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import re
 
 from ...errors import RequestRejected, invalid_request
 from ...neutral import (
+    CUSTOM_TOOL,
     Document,
     Image,
     Opaque,
@@ -45,11 +50,13 @@ from ...neutral import (
     ResponseFormat,
     Text,
     Thinking,
+    Tool,
     ToolCall,
     ToolResult,
     Turn,
 )
 from ..base import EncodedRequest, EncodeOptions
+from ..custom_tools import INPUT_SCHEMA, custom_tool_description
 
 PROTOCOL = "anthropic"
 UPSTREAM = "an Anthropic upstream"
@@ -84,6 +91,8 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     tools = [_tool(tool, request.protocol == PROTOCOL) for tool in request.tools]
     tool_choice = _tool_choice(request, bool(tools))
     dropped = [] if request.protocol == PROTOCOL else list(request.extra)
+    if request.cache_key is not None:
+        dropped.append(request.client_name("cache_key"))
 
     stop_sequences = [s for s in request.stop if s.strip()]
     if request.protocol == PROTOCOL:
@@ -370,7 +379,9 @@ def _add_sampling(out: dict, request: Request, *, thinking: bool, dropped: list[
 def _tool(tool, from_anthropic: bool) -> dict:
     if from_anthropic and tool.raw is not None:
         return tool.raw  # the client's own tool, with fields the neutral model does not know
-    if tool.kind != "function":
+    if tool.kind == CUSTOM_TOOL:
+        tool = Tool(tool.name, custom_tool_description(tool), INPUT_SCHEMA, cache=tool.cache)
+    elif tool.kind != "function":
         return tool.raw if tool.raw is not None else {"type": tool.kind, "name": tool.name}
     out: dict = {"name": tool.name}
     if tool.description:
