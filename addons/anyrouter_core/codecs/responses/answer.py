@@ -283,8 +283,9 @@ def call_item(item_id: str, call: ToolCall, exchange: Exchange, arguments: str, 
     """A call item; `arguments` is the call's input as JSON text, as far as it is known."""
     namespace = call.namespace or dict(exchange.tool_namespaces).get(call.name)
     if is_custom_call(call, exchange):
+        # No status: the openai SDK's custom tool call has none.
         item = {"id": item_id, "type": "custom_tool_call", "call_id": call.id, "name": call.name,
-                "input": custom_input(arguments), "status": status}
+                "input": custom_input(arguments)}
     else:
         item = {"id": item_id, "type": "function_call", "call_id": call.id, "name": call.name,
                 "arguments": arguments, "status": status}

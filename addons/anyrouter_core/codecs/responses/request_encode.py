@@ -13,7 +13,9 @@ Choices where the protocols leave room (the policies a Responses upstream needs)
   of the output or message.
 - An assistant turn: signed thinking becomes a `reasoning` item with the signature as
   `encrypted_content` (unsigned thinking, which means nothing to another model, is not sent);
-  text an assistant message; tool calls `function_call` or `custom_tool_call` items.
+  text an assistant message with string content (the form every Responses server takes;
+  a Responses client's own `output_text`/`refusal` parts are kept); tool calls
+  `function_call` or `custom_tool_call` items.
 - Function tools are sent with `strict: false` unless the client said otherwise: Responses
   makes tools strict by default, which refuses most schemas written for other protocols.
   Tools in a namespace go back into one `namespace` tool. Provider tools of another
@@ -191,10 +193,17 @@ class _Input:
     def _assistant_text(self, block: Text) -> None:
         if not block.text:
             return
-        part = {"type": "refusal", "refusal": block.text} if block.refusal else {"type": "output_text", "text": block.text}
         last = self.items[-1] if self.items else None
-        if last is not None and last.get("type") == "message" and last.get("role") == "assistant":
-            last["content"].append(part)
+        follows_text = last is not None and last.get("type") == "message" and last.get("role") == "assistant"
+        if not self.same_protocol:
+            if follows_text:
+                last["content"] += "\n\n" + block.text  # type: ignore[index]
+            else:
+                self.items.append({"type": "message", "role": "assistant", "content": block.text})
+            return
+        part = {"type": "refusal", "refusal": block.text} if block.refusal else {"type": "output_text", "text": block.text}
+        if follows_text:
+            last["content"].append(part)  # type: ignore[index]
         else:
             self.items.append({"type": "message", "role": "assistant", "content": [part]})
 
