@@ -19,6 +19,7 @@ from openai.types.responses.response_create_params import ResponseCreateParamsNo
 from pydantic import BaseModel, TypeAdapter
 
 from anyrouter_core.sse import SSEDecoder
+from unit.checks_openai_to_anthropic import _materialize
 
 _EVENT = TypeAdapter(ResponseStreamEvent)
 _NON_STREAMING = TypeAdapter(ResponseCreateParamsNonStreaming)
@@ -57,15 +58,6 @@ def assert_valid_request(body: dict) -> None:
     if isinstance(items, list):
         body = {**body, "input": [{"id": "rs_0", **item} if item.get("type") == "reasoning" else item for item in items]}
     _materialize(adapter.validate_python(body))
-
-
-def _materialize(value: object) -> object:
-    # The SDK types its lists as Iterable, which pydantic validates lazily, item by item.
-    if isinstance(value, dict):
-        return {key: _materialize(item) for key, item in value.items()}
-    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
-        return value
-    return [_materialize(item) for item in value]  # type: ignore[union-attr]
 
 
 def stream_events(body: bytes) -> list[dict]:

@@ -49,7 +49,7 @@ from ...neutral import (
 from ...sse import MAX_EVENT_SIZE, SSEEvent
 from ..base import Exchange
 from ..custom_tools import INPUT
-from ..event_stream import SSEStreamDecoder, compact_json, extra_fields
+from ..event_stream import SSEStreamDecoder, compact_json, extra_fields, typed_field
 from .answer import (
     RESPONSE_FIELDS,
     call_block,
@@ -297,17 +297,11 @@ def _response(data: dict) -> dict:
 
 
 def _object(data: dict, key: str) -> dict:
-    value = data.get(key)
-    if not isinstance(value, dict):
-        raise upstream_garbage(f"{data.get('type')}.{key} is not an object")
-    return value
+    return typed_field(data, key, dict, "an object", upstream_garbage)  # type: ignore[return-value]
 
 
 def _string(data: dict, key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str):
-        raise upstream_garbage(f"{data.get('type')}.{key} is not a string")
-    return value
+    return typed_field(data, key, str, "a string", upstream_garbage)  # type: ignore[return-value]
 
 
 def _index(data: dict) -> int:

@@ -15,20 +15,20 @@ Choices:
 from __future__ import annotations
 
 from ...neutral import Usage
-from ..event_stream import token_count
+from ..event_stream import count_or_zero, details_of, token_count
 
 
 def usage_from_responses(usage: dict) -> Usage:
-    total_input = _count(usage.get("input_tokens"))
-    input_details = _details(usage, "input_tokens_details")
-    cache_read = min(_count(input_details.get("cached_tokens")), total_input)
-    cache_write = min(_count(input_details.get("cache_write_tokens")), total_input - cache_read)
+    total_input = count_or_zero(usage.get("input_tokens"))
+    input_details = details_of(usage, "input_tokens_details")
+    cache_read = min(count_or_zero(input_details.get("cached_tokens")), total_input)
+    cache_write = min(count_or_zero(input_details.get("cache_write_tokens")), total_input - cache_read)
     return Usage(
         input=total_input - cache_read - cache_write,
         cache_read=cache_read,
         cache_write=cache_write,
-        output=_count(usage.get("output_tokens")),
-        reasoning=token_count(_details(usage, "output_tokens_details").get("reasoning_tokens")),
+        output=count_or_zero(usage.get("output_tokens")),
+        reasoning=token_count(details_of(usage, "output_tokens_details").get("reasoning_tokens")),
     )
 
 
@@ -43,11 +43,3 @@ def responses_usage(usage: Usage) -> dict:
         "total_tokens": total_input + output,
     }
 
-
-def _count(value: object) -> int:
-    return token_count(value) or 0
-
-
-def _details(usage: dict, key: str) -> dict:
-    details = usage.get(key)
-    return details if isinstance(details, dict) else {}
