@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
 
-from .codecs import anthropic, openai_chat
+from .codecs import anthropic, openai_chat, responses
 from .codecs.anthropic.stream_decoder import AnthropicStreamDecoder
 from .codecs.anthropic.stream_encoder import AnthropicStreamEncoder
 from .codecs.anthropic.token_estimate import estimate_input_tokens
@@ -25,10 +25,14 @@ from .codecs.base import Exchange
 from .codecs.exchange import exchange_from_body
 from .codecs.openai_chat.stream_decoder import OpenAIChatStreamDecoder
 from .codecs.openai_chat.stream_encoder import OpenAIChatStreamEncoder
+from .codecs.responses.exchange import responses_exchange
+from .codecs.responses.stream_decoder import ResponsesStreamDecoder
+from .codecs.responses.stream_encoder import ResponsesStreamEncoder
 from .routes import LOCAL_ROUTES, Route, RouteKind, bare_path, by_path
 
 ANTHROPIC = anthropic.NAME
 OPENAI = openai_chat.NAME
+RESPONSES = responses.NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,28 @@ PROTOCOLS: dict[str, Protocol] = {
         client_only_headers=("openai-organization", "openai-project", "openai-beta"),
         upstream_headers=(),
         exchange_of=_openai_exchange,
+        stream_fields=("stream", "stream_options"),
+        requires_max_tokens=False,
+        counts_tokens=False,
+        estimate_input_tokens=None,
+    ),
+    RESPONSES: Protocol(
+        name=RESPONSES,
+        title="OpenAI Responses",
+        request_noun="a Responses request",
+        codec=_codec("responses", ResponsesStreamDecoder, ResponsesStreamEncoder),
+        client_routes=(
+            Route("openai-responses", RouteKind.CONVERSATION, RESPONSES, ("/v1/responses", "/responses")),
+        ),
+        upstream_path="/v1/responses",
+        key_header="authorization",
+        key_scheme="Bearer ",
+        # Codex's own headers. An OpenAI SDK client marks itself only by `authorization`,
+        # which OpenAI's entry (first) claims: both get the same error and model-list shapes.
+        client_marks=("originator",),
+        client_only_headers=("openai-organization", "openai-project", "openai-beta"),
+        upstream_headers=(),
+        exchange_of=responses_exchange,
         stream_fields=("stream", "stream_options"),
         requires_max_tokens=False,
         counts_tokens=False,

@@ -14,8 +14,10 @@ class Exchange:
     the client's request: the model name the client asked for (it gets that name back),
     whether it streams, whether an OpenAI client asked for a usage chunk, the stop sequences
     (to tell which one stopped the output), an estimate of the input tokens for protocols
-    that must report them before the upstream has, when the request arrived, and the answer
-    id to use (None: each encoder makes one in its protocol's form)."""
+    that must report them before the upstream has, when the request arrived, the answer
+    id to use (None: each encoder makes one in its protocol's form), and which of the
+    client's tools are custom ones (free-form input) or grouped in a namespace (name →
+    namespace), so that their calls go back to the client as the calls of such tools."""
 
     model: str = ""
     stream: bool = False
@@ -24,6 +26,8 @@ class Exchange:
     estimated_input_tokens: int = 0
     created: int = 0
     answer_id: str | None = None
+    custom_tools: frozenset[str] = frozenset()
+    tool_namespaces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

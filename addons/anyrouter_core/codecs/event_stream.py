@@ -69,6 +69,26 @@ def token_count(value: object) -> int | None:
     return None
 
 
+def count_or_zero(value: object) -> int:
+    """A reported token count; 0 for anything that is not a count."""
+    return token_count(value) or 0
+
+
+def details_of(usage: dict, key: str) -> dict:
+    """A usage object's `…_details` object; empty when it is missing or not an object."""
+    details = usage.get(key)
+    return details if isinstance(details, dict) else {}
+
+
+def typed_field(data: dict, key: str, kind: type, what: str, garbage) -> object:
+    """`data[key]` when it is a `kind`; else `garbage(problem)` is raised (an upstream's
+    unreadable event)."""
+    value = data.get(key)
+    if not isinstance(value, kind):
+        raise garbage(f"{data.get('type')}.{key} is not {what}")
+    return value
+
+
 def arguments_object(call: ToolCall) -> dict:
     """A tool call's input as an object, for protocols that carry it as one."""
     if call.raw_arguments is not None:

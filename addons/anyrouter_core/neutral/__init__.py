@@ -34,11 +34,11 @@ from .events import (
     TextDelta,
     ThinkingDelta,
 )
-from .request import Reasoning, Request, ResponseFormat, Tool, ToolChoice, Turn
+from .request import CUSTOM_TOOL, Namespace, Reasoning, Request, ResponseFormat, Tool, ToolChoice, Turn
 
 __all__ = [
-    "Answer", "ArgumentsDelta", "Block", "BlockStart", "BlockStop", "CitationDelta", "Document", "Event", "Image",
-    "MessageDelta", "MessageStart", "MessageStop", "Opaque", "Reasoning", "RedactedThinking",
+    "CUSTOM_TOOL", "Answer", "ArgumentsDelta", "Block", "BlockStart", "BlockStop", "CitationDelta", "Document", "Event", "Image",
+    "MessageDelta", "MessageStart", "MessageStop", "Namespace", "Opaque", "Reasoning", "RedactedThinking",
     "Request", "ResponseFormat", "SignatureDelta", "StopReason", "StreamError", "Text", "TextDelta",
     "Thinking", "ThinkingDelta", "Tool", "ToolCall", "ToolChoice", "ToolResult", "Turn", "Usage",
 ]

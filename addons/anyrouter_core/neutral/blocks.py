@@ -60,11 +60,15 @@ class Document:
 @dataclass(slots=True)
 class Thinking:
     """Reasoning text. `signature` is the upstream's proof of it (Anthropic signs thinking and
-    wants it back unchanged); None when the upstream gave none."""
+    wants it back unchanged; OpenAI Responses' `encrypted_content` is its opaque state of the
+    reasoning); None when the upstream gave none. `raw_text`: the upstream said the text is
+    the model's reasoning itself, not a summary of it (only OpenAI Responses tells them apart,
+    as `reasoning_text` and `summary_text`)."""
 
     text: str
     signature: str | None = None
     path: str = ""
+    raw_text: bool = False
 
 
 @dataclass(slots=True)
@@ -76,7 +80,10 @@ class RedactedThinking:
 @dataclass(slots=True)
 class ToolCall:
     """A call of a client tool. `arguments` is the parsed JSON object; when an upstream sent
-    arguments that are not a JSON object, `raw_arguments` holds them as sent."""
+    arguments that are not a JSON object, `raw_arguments` holds them as sent. A call of a
+    custom tool (`custom`, free-form input text) holds that text as `arguments["input"]`, the
+    one string parameter such a tool has in protocols that know only JSON input.
+    `namespace`: the name of the group of tools the called one belongs to, if any."""
 
     id: str
     name: str
@@ -84,6 +91,8 @@ class ToolCall:
     raw_arguments: str | None = None
     cache: dict | None = None
     path: str = ""
+    custom: bool = False
+    namespace: str | None = None
 
 
 @dataclass(slots=True)

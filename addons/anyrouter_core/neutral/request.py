@@ -30,11 +30,27 @@ class Turn:
     extra: dict = field(default_factory=dict)
 
 
+# A client tool whose input is free-form text rather than a JSON object (OpenAI Responses'
+# `custom` tools, such as Codex's `apply_patch`).
+CUSTOM_TOOL = "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A group of tools under one name (OpenAI Responses' `namespace` tools)."""
+
+    name: str
+    description: str | None = None
+
+
 @dataclass(slots=True)
 class Tool:
     """A tool the model may call. `kind` is "function" for the client's own tools (with
-    `schema`, the JSON Schema of its input; None when the client gave none); any other kind is
-    a provider's built-in tool (Anthropic's web search, …), kept whole in `raw`."""
+    `schema`, the JSON Schema of its input; None when the client gave none), CUSTOM_TOOL for
+    a client tool whose input is free-form text (with `format`, the grammar or text format
+    that input follows, as the client gave it); any other kind is a provider's built-in tool
+    (Anthropic's web search, …), kept whole in `raw`. `namespace`: the group the client put
+    the tool in, if any (its calls name it again)."""
 
     name: str
     description: str | None = None
@@ -44,6 +60,8 @@ class Tool:
     raw: dict | None = None
     cache: dict | None = None
     path: str = ""
+    format: dict | None = None
+    namespace: Namespace | None = None
 
 
 @dataclass(slots=True)
@@ -63,6 +81,9 @@ class Reasoning:
     mode: str | None = None
     effort: str | None = None
     budget: int | None = None
+    # The summary of its reasoning the client asked to see ("auto", "concise", "detailed":
+    # OpenAI Responses' `reasoning.summary`), None when it asked for none.
+    summary: str | None = None
     # The client's own thinking settings, for an encoder of the same protocol.
     raw: dict | None = None
 
@@ -102,8 +123,10 @@ class Request:
     choices: int = 1
     logprobs: bool = False
     audio_output: bool = False
-    # A cache mark on the whole request (Anthropic's top-level cache_control).
+    # A cache mark on the whole request (Anthropic's top-level cache_control), and the key a
+    # client gave to route its requests to the same prompt cache (OpenAI's prompt_cache_key).
     cache: dict | None = None
+    cache_key: str | None = None
     # The protocol the request was decoded from, and its top-level fields without a neutral form.
     protocol: str = ""
     extra: dict = field(default_factory=dict)

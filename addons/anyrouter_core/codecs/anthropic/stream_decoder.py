@@ -46,7 +46,7 @@ from ...neutral import (
 )
 from ...sse import MAX_EVENT_SIZE, SSEEvent
 from ..base import Exchange
-from ..event_stream import SSEStreamDecoder, compact_json, extra_fields
+from ..event_stream import SSEStreamDecoder, compact_json, extra_fields, typed_field
 from .answer import MESSAGE_FIELDS, decode_block, error_without_status, upstream_garbage
 from .usage import usage_from_anthropic
 
@@ -209,18 +209,11 @@ def _usage(usage: object) -> Usage | None:
 
 
 def _object(data: dict, key: str) -> dict:
-    return _typed(data, key, dict, "an object")
+    return typed_field(data, key, dict, "an object", upstream_garbage)  # type: ignore[return-value]
 
 
 def _string(data: dict, key: str) -> str:
-    return _typed(data, key, str, "a string")
-
-
-def _typed(data: dict, key: str, kind: type, what: str):
-    value = data.get(key)
-    if not isinstance(value, kind):
-        raise upstream_garbage(f"{data.get('type')}.{key} is not {what}")
-    return value
+    return typed_field(data, key, str, "a string", upstream_garbage)  # type: ignore[return-value]
 
 
 def _index(data: dict) -> int:

@@ -15,27 +15,16 @@ with no neutral field stay in `Request.extra`, to be named by encoders that drop
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
-import re
 
 from ...errors import RequestRejected, invalid_request
 from ...neutral import Document, Image, Opaque, Request, ResponseFormat, Text, Tool, ToolCall, ToolChoice, ToolResult, Turn
 from ...neutral.request import Reasoning
+from ..openai_common import bad as _bad
+from ..openai_common import document_from_file, function_parameters, image_from_url, is_int, is_number, json_schema_format
 
 PROTOCOL = "openai"
 _EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
-_IMAGE_MEDIA_TYPES = {
-    "image/jpeg": "image/jpeg",
-    "image/jpg": "image/jpeg",
-    "image/png": "image/png",
-    "image/gif": "image/gif",
-    "image/webp": "image/webp",
-}
-_PDF = "application/pdf"
-_DATA_URL = re.compile(r"data:([^,;]*)((?:;[^,;]*)*),(.*)", re.DOTALL)
 
 # Parameters read into neutral fields; any other key with a value stays in `extra`.
 _HANDLED = frozenset(
@@ -71,21 +60,9 @@ def decode_request(body: dict) -> Request:
     return request
 
 
-def _bad(path: str, problem: str) -> RequestRejected:
-    return invalid_request(f"{path}: {problem}", path)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
-
-
 def _read_what_only_some_upstreams_carry(body: dict, request: Request) -> None:
     n = body.get("n")
-    if n is not None and (not _is_int(n) or n < 1):
+    if n is not None and (not is_int(n) or n < 1):
         raise _bad("n", "must be a positive integer")
     request.choices = n or 1
     request.names["choices"] = "n"
@@ -265,63 +242,18 @@ def _assistant_text_blocks(content: object, path: str) -> list:
 
 
 def _image(image_url: object, path: str) -> Image:
-    detail = None
     if isinstance(image_url, str):
-        url, url_path = image_url, path
-    elif isinstance(image_url, dict):
-        url, url_path = image_url.get("url"), f"{path}.url"
-        detail = image_url.get("detail") if isinstance(image_url.get("detail"), str) else None
-    else:
+        return image_from_url(image_url, path, path)
+    if not isinstance(image_url, dict):
         raise _bad(path, "must be an object with a url")
-    if not isinstance(url, str):
-        raise _bad(url_path, "must be a string")
-    if url.startswith(("http://", "https://")):
-        return Image("url", url=url, detail=detail, path=path)
-    if not url.startswith("data:"):
-        raise _bad(url_path, "must be a data URL or an http(s) URL")
-    media_type, data = _base64_data_url(url, url_path)
-    if media_type not in _IMAGE_MEDIA_TYPES:
-        raise _bad(url_path, f"image type {media_type!r} is not supported (jpeg, png, gif or webp)")
-    return Image("base64", media_type=_IMAGE_MEDIA_TYPES[media_type], data=data, detail=detail, path=path)
+    detail = image_url.get("detail") if isinstance(image_url.get("detail"), str) else None
+    return image_from_url(image_url.get("url"), path, f"{path}.url", detail)
 
 
 def _document(file: object, path: str) -> Document:
     if not isinstance(file, dict):
         raise _bad(path, "must be an object")
-    file_data = file.get("file_data")
-    if file_data is None:
-        file_id = file.get("file_id")
-        if file_id is not None:
-            if not isinstance(file_id, str) or not file_id:
-                raise _bad(f"{path}.file_id", "must be a non-empty string")
-            return Document("file", file_id=file_id, path=path)
-        raise _bad(f"{path}.file_data", "is required")
-    if not isinstance(file_data, str):
-        raise _bad(f"{path}.file_data", "must be a string")
-    media_type, data = _base64_data_url(file_data, f"{path}.file_data")
-    if media_type != _PDF:
-        raise _bad(f"{path}.file_data", f"only PDF files are supported, not {media_type!r}")
-    filename = file.get("filename")
-    if filename is not None and not isinstance(filename, str):
-        raise _bad(f"{path}.filename", "must be a string")
-    return Document("base64", media_type=_PDF, data=data, title=filename or None, path=path)
-
-
-def _base64_data_url(url: str, path: str) -> tuple[str, str]:
-    """(lower-case media type, base64 payload) of a `data:<type>;base64,<payload>` URL."""
-    match = _DATA_URL.fullmatch(url)
-    if match is None:
-        raise _bad(path, "not a valid data URL")
-    media_type, parameters, data = match.groups()
-    if "base64" not in (p.strip().lower() for p in parameters.split(";")):
-        raise _bad(path, "not a valid data URL: only base64 data URLs are supported")
-    if not data:
-        raise _bad(path, "not a valid data URL: the data is empty")
-    try:
-        base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise _bad(path, "not a valid data URL: the data is not valid base64") from None
-    return media_type.strip().lower(), data
+    return document_from_file(file, path)
 
 
 def _tool_call(call: object, path: str) -> ToolCall:
@@ -366,7 +298,7 @@ def _read_max_tokens(body: dict, request: Request) -> None:
         value = body.get(key)
         if value is None:
             continue
-        if not _is_int(value) or value < 1:
+        if not is_int(value) or value < 1:
             raise _bad(key, "must be a positive integer")
         request.max_tokens = value
         request.names["max_tokens"] = key
@@ -414,7 +346,7 @@ def _stop_sequences(stop: object) -> list[str]:
 def _read_sampling(body: dict, request: Request) -> None:
     for key in ("temperature", "top_p"):
         value = body.get(key)
-        if value is not None and not _is_number(value):
+        if value is not None and not is_number(value):
             raise _bad(key, "must be a number")
     request.temperature = body.get("temperature")
     request.top_p = body.get("top_p")
@@ -442,12 +374,7 @@ def _tool(tool: object, path: str) -> Tool:
     description = function.get("description")
     if description is not None and not isinstance(description, str):
         raise _bad(f"{path}.function.description", "must be a string")
-    parameters = function.get("parameters")
-    if parameters is not None:
-        if not isinstance(parameters, dict):
-            raise _bad(f"{path}.function.parameters", "must be a JSON Schema object")
-        if "type" in parameters and parameters["type"] != "object":
-            raise _bad(f"{path}.function.parameters.type", "must be 'object'")
+    parameters = function_parameters(function.get("parameters"), f"{path}.function.parameters")
     strict = function.get("strict") if isinstance(function.get("strict"), bool) else None
     return Tool(name, description, parameters, strict, path=path)
 
@@ -495,21 +422,5 @@ def _response_format(response_format: object) -> ResponseFormat | None:
     if kind == "json_object":
         return ResponseFormat("json_object")
     if kind == "json_schema":
-        return _json_schema_format(response_format.get("json_schema"))
+        return json_schema_format(response_format.get("json_schema"), "response_format.json_schema")
     raise _bad("response_format.type", "must be 'text', 'json_object' or 'json_schema'")
-
-
-def _json_schema_format(spec: object) -> ResponseFormat:
-    if not isinstance(spec, dict):
-        raise _bad("response_format.json_schema", "must be an object")
-    name = spec.get("name")
-    if not isinstance(name, str) or not name:
-        raise _bad("response_format.json_schema.name", "must be a non-empty string")
-    description = spec.get("description")
-    if description is not None and not isinstance(description, str):
-        raise _bad("response_format.json_schema.description", "must be a string")
-    schema = spec.get("schema")
-    if schema is not None and not isinstance(schema, dict):
-        raise _bad("response_format.json_schema.schema", "must be an object")
-    strict = spec.get("strict") if isinstance(spec.get("strict"), bool) else None
-    return ResponseFormat("json_schema", name, schema, description, strict)

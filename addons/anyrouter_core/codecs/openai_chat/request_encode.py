@@ -14,13 +14,14 @@ Choices where the protocols leave room (the policies an OpenAI-compatible upstre
   `Error: ` prefix.
 - Images and PDFs returned by a tool cannot ride in a tool message; they follow in the next
   user message after a line naming the tool call they came from.
-- Reasoning: an effort wins when given (xhigh/max → high); otherwise a thinking budget
-  decides: below 4096 low, below 16384 medium, else high. Adaptive thinking without an effort
-  sends nothing, leaving the choice to the upstream as adaptive thinking leaves it to the
-  model. Disabled thinking sends nothing, whatever the effort. Thinking blocks in the history
-  are never sent as content (their signatures mean nothing to another model).
-- A user id goes to `user` unchanged up to 256 characters; a longer one is sent as
-  `sha256:<hex>` so it stays a stable identifier without flooding the upstream.
+- Reasoning: `reasoning_effort` as `openai_common` chooses it (xhigh/max → high).
+  Disabled thinking sends nothing, whatever the effort. Thinking blocks in the history
+  are never sent as content (their signatures mean nothing to another model). A reasoning
+  summary has no Chat Completions form: dropped and named.
+- A user id goes to `user` as `openai_common` writes it.
+- Custom tools (free-form input) become functions with one string parameter, `input`
+  (`codecs/custom_tools.py`); a tool's namespace is not sent, only its name. A prompt cache
+  key is kept as `prompt_cache_key`.
 - PDF documents by URL or by file id, and images by file id, cannot be carried (OpenAI file
   parts take inline data only) and are refused, as are blocks with no OpenAI form.
 - Stop sequences are sent as they are; OpenAI itself accepts at most 4 and says so.
@@ -31,20 +32,31 @@ Choices where the protocols leave room (the policies an OpenAI-compatible upstre
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from ...errors import RequestRejected, invalid_request
-from ...neutral import Document, Image, Opaque, RedactedThinking, Request, Text, Thinking, Tool, ToolCall, ToolResult, Turn
+from ...neutral import (
+    CUSTOM_TOOL,
+    Document,
+    Image,
+    Opaque,
+    RedactedThinking,
+    Request,
+    Text,
+    Thinking,
+    Tool,
+    ToolCall,
+    ToolResult,
+    Turn,
+)
 from ..base import EncodedRequest, EncodeOptions
+from ..custom_tools import INPUT_SCHEMA, custom_tool_description
+from ..openai_common import effort_for, json_schema_spec, openai_user_id
 
 PROTOCOL = "openai"
 _REASONING_BY_EFFORT = {
     "minimal": "minimal", "low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high",
 }
-_LOW_BUDGET_BELOW = 4096
-_MEDIUM_BUDGET_BELOW = 16384
-_USER_ID_LIMIT = 256
 _CANNOT_BE_SENT = "cannot be sent to an OpenAI-compatible upstream"
 _BLOCK_KINDS = {
     Text: "text", Image: "image", Document: "document", Thinking: "thinking",
@@ -65,7 +77,10 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     _add_reasoning(request, out, dropped)
     if request.response_format is not None:
         out["response_format"] = _response_format(request)
-    _add_user(request, out)
+    if request.user:
+        out["user"] = openai_user_id(request.user)
+    if request.cache_key is not None:
+        out["prompt_cache_key"] = request.cache_key
     _add_stream(request, out)
     if same_protocol:
         out.update(request.extra)
@@ -276,6 +291,8 @@ def _add_tools(request: Request, out: dict, dropped: list[str]) -> None:
     for tool in request.tools:
         if tool.kind == "function":
             functions.append(_function_tool(tool))
+        elif tool.kind == CUSTOM_TOOL:
+            functions.append(_function_tool(Tool(tool.name, custom_tool_description(tool), INPUT_SCHEMA)))
         else:
             dropped.append(f"tools.{tool.name or tool.path.rpartition('.')[2]} ({tool.kind})")
     if functions:
@@ -321,13 +338,11 @@ def _add_reasoning(request: Request, out: dict, dropped: list[str]) -> None:
         elif request.protocol == PROTOCOL:
             out["reasoning_effort"] = "none"
         return
-    if reasoning.effort:
-        out["reasoning_effort"] = _REASONING_BY_EFFORT[reasoning.effort]
-    elif reasoning.mode == "enabled" and reasoning.budget is not None:
-        if reasoning.budget < _LOW_BUDGET_BELOW:
-            out["reasoning_effort"] = "low"
-        else:
-            out["reasoning_effort"] = "medium" if reasoning.budget < _MEDIUM_BUDGET_BELOW else "high"
+    effort = effort_for(reasoning, _REASONING_BY_EFFORT)
+    if effort is not None:
+        out["reasoning_effort"] = effort
+    if reasoning.summary is not None:
+        dropped.append(request.client_name("reasoning.summary"))
 
 
 def _response_format(request: Request) -> dict:
@@ -335,23 +350,7 @@ def _response_format(request: Request) -> dict:
     assert response_format is not None
     if response_format.kind == "json_object":
         return {"type": "json_object"}
-    spec: dict = {"name": response_format.name or "response"}
-    if response_format.description is not None:
-        spec["description"] = response_format.description
-    if response_format.schema is not None:
-        spec["schema"] = response_format.schema
-    if response_format.strict is not None:
-        spec["strict"] = response_format.strict
-    return {"type": "json_schema", "json_schema": spec}
-
-
-def _add_user(request: Request, out: dict) -> None:
-    user_id = request.user
-    if not user_id:
-        return
-    if len(user_id) > _USER_ID_LIMIT:
-        user_id = "sha256:" + hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()
-    out["user"] = user_id
+    return {"type": "json_schema", "json_schema": json_schema_spec(response_format)}
 
 
 def _add_stream(request: Request, out: dict) -> None:

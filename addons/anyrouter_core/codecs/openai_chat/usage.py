@@ -15,20 +15,20 @@ Choices:
 from __future__ import annotations
 
 from ...neutral import Usage
-from ..event_stream import token_count
+from ..event_stream import count_or_zero, details_of, token_count
 
 
 def usage_from_openai(usage: dict) -> Usage:
-    prompt = _count(usage.get("prompt_tokens"))
-    prompt_details = _details(usage, "prompt_tokens_details")
-    cache_read = min(_count(prompt_details.get("cached_tokens")), prompt)
-    cache_write = min(_count(prompt_details.get("cache_creation_tokens")), prompt - cache_read)
+    prompt = count_or_zero(usage.get("prompt_tokens"))
+    prompt_details = details_of(usage, "prompt_tokens_details")
+    cache_read = min(count_or_zero(prompt_details.get("cached_tokens")), prompt)
+    cache_write = min(count_or_zero(prompt_details.get("cache_creation_tokens")), prompt - cache_read)
     return Usage(
         input=prompt - cache_read - cache_write,
         cache_read=cache_read,
         cache_write=cache_write,
-        output=_count(usage.get("completion_tokens")),
-        reasoning=token_count(_details(usage, "completion_tokens_details").get("reasoning_tokens")),
+        output=count_or_zero(usage.get("completion_tokens")),
+        reasoning=token_count(details_of(usage, "completion_tokens_details").get("reasoning_tokens")),
     )
 
 
@@ -52,11 +52,3 @@ def openai_usage(usage: Usage) -> dict:
 def is_reported(usage: Usage | None) -> bool:
     return usage is not None and any(count is not None for count in usage.counts())
 
-
-def _count(value: object) -> int:
-    return token_count(value) or 0
-
-
-def _details(usage: dict, key: str) -> dict:
-    details = usage.get(key)
-    return details if isinstance(details, dict) else {}
