@@ -56,7 +56,7 @@ from harness import ADDON, LOOPBACK, PEERS_BIN, ROOT, VENV_BIN, Process, clean_e
 from recording_relay import RecordingRelay
 
 READMES = {"en": ROOT / "README.md", "zh": ROOT / "README.zh-CN.md"}
-LANGUAGES = ("python", "json", "yaml", "sh", "text")
+LANGUAGES = ("python", "json", "yaml", "toml", "sh", "text")
 DOCS_URL = "http://localhost:8088"
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "aimock" / "docs.json").read_text())
 [DOCS_FIXTURE] = FIXTURE["fixtures"]
@@ -189,6 +189,8 @@ SHELL_BLOCKS: dict[str, RunHere | RunBy] = {
     "export OPENAI_API_KEY=sk-your-key\n"
     "export OPENAI_MODEL=claude-sonnet-4-6\n"
     'qwen --auth-type openai -p "Say hello to the docs readers."\n': RunHere("test_qwen_code_recipe"),
+    "export ANYROUTER_API_KEY=sk-your-key\n"
+    'codex exec --skip-git-repo-check "Say hello to the docs readers."\n': RunHere("test_codex_recipe"),
     "scripts/inspect [UPSTREAM_URL] [mitmweb arguments …]   # live, like scripts/serve, in mitmweb\n"
     "scripts/inspect FLOWFILE [mitmweb arguments …]         # a saved flow file, nothing proxied\n": RunBy(
         "e2e/test_inspect.py", ("test_live_flows_are_listed_and_event_streams_rendered_by_the_event_stream_view",
@@ -215,6 +217,8 @@ def claims(block: Block) -> list[str]:
         found.append("test_header_rule_file")
     if block.lang == "json" and "env" in json.loads(block.text):
         found.append("test_claude_code_recipe")
+    if block.lang == "toml":
+        found.append("test_codex_recipe")
     if block.lang == "sh" and block.text in SHELL_BLOCKS:
         found.append(f"SHELL_BLOCKS: {SHELL_BLOCKS[block.text]}")
     if block.lang == "text":
@@ -467,6 +471,29 @@ def test_qwen_code_recipe(openai_to_anthropic_proxy, relay, tmp_path):
     asked = [r for r in relay.requests[before:] if MARKER.encode() in r.raw_body]
     assert asked and all(r.path == UPSTREAM_PATHS["anthropic"] for r in asked)
     assert asked[0].body["model"] == re.search(r"OPENAI_MODEL=(\S+)", script).group(1)
+
+
+@pytest.mark.parametrize("protocol", UPSTREAM_PATHS)
+def test_codex_recipe(protocol, start_proxy, relay, tmp_path):
+    """The config.toml block as CODEX_HOME's config, then the codex command block, in front of
+    each upstream protocol: Codex's Responses requests reach the upstream in its protocol."""
+    [config] = [b.text for b in EN if b.lang == "toml"]
+    assert 'base_url = "http://localhost:8088/v1"' in config
+    proxy = start_proxy(relay.url, upstream_protocol=protocol)
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(config.replace(DOCS_URL, proxy.url))
+    script = run_here("test_codex_recipe")
+    before = len(relay.requests)
+    result = subprocess.run(
+        ["bash", "-euc", script], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        env=client_env(HOME=str(tmp_path), CODEX_HOME=str(home)), cwd=tmp_path, timeout=180,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert result.stdout.strip() == ANSWER
+    asked = [r for r in relay.requests[before:] if MARKER.encode() in r.raw_body]
+    assert asked and all(r.path == UPSTREAM_PATHS[protocol] for r in asked)
+    assert all(r.body["model"] == re.search(r'^model = "([^"]+)"', config, re.M).group(1) for r in asked)
 
 
 # ---- text: samples of output and of GUI settings ---------------------------------------------------
