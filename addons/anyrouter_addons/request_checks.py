@@ -30,11 +30,12 @@ from mitmproxy import ctx, exceptions, http
 
 from anyrouter_core.errors import ProxyError
 from anyrouter_core.protocols import path_protocol
+from anyrouter_core.routes import RouteKind
 from anyrouter_core.sizes import describe_size
 
 from .mitmproxy_compat import install_request_body_check, parse_mitmproxy_size, uninstall_request_body_check
 from .responses import answer_locally, error_response
-from .flow_state import state_of
+from .flow_state import route_of, state_of
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")
@@ -106,6 +107,9 @@ class RequestChecks:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response:
             return
+        if route_of(flow).kind is RouteKind.STORED_ANSWER:
+            self.refuse_stored_answer(flow)
+            return
         request = flow.request
         protocol = path_protocol(request.path)
         method = request.method.upper()
@@ -119,6 +123,25 @@ class RequestChecks:
         if method == "HEAD":
             response.content = b""
         answer_locally(flow, response)
+
+    @staticmethod
+    def refuse_stored_answer(flow: http.HTTPFlow) -> None:
+        """A stored answer exists only upstream, in its protocol: passed through when the
+        upstream speaks the client's protocol, a 404 that says why when it does not."""
+        state = state_of(flow)
+        if state.client_protocol == state.upstream_protocol:
+            return
+        request = flow.request
+        bare_path = request.path.split("?", 1)[0]
+        error = ProxyError(
+            404,
+            f"{request.method.upper()} {bare_path}: anyrouter stores no answers (`store` is ignored) and "
+            f"its upstream speaks another protocol, so there is nothing to read, delete or compact here; "
+            f"send the whole conversation in `input` instead (Codex does, and compacts locally, with a "
+            f"custom model_provider)",
+            "not_found_error",
+        )
+        answer_locally(flow, error_response(state.client_protocol, error))
 
     # ------------------------------------------------------------------ body size
 

@@ -20,8 +20,9 @@ class Routing:
             "upstream_protocol",
             str,
             DEFAULT_UPSTREAM,
-            "Protocol the upstream speaks: 'anthropic' (Messages API) or 'openai' (Chat "
-            "Completions). Clients of the other protocol are translated.",
+            "Protocol the upstream speaks: 'anthropic' (Messages API), 'openai' (Chat "
+            "Completions) or 'responses' (OpenAI Responses API). Clients of another protocol are "
+            "translated.",
             choices=tuple(PROTOCOLS),
         )
 

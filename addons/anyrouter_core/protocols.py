@@ -158,6 +158,8 @@ PROTOCOLS: dict[str, Protocol] = {
         codec=_codec("responses", ResponsesStreamDecoder, ResponsesStreamEncoder),
         client_routes=(
             Route("openai-responses", RouteKind.CONVERSATION, RESPONSES, ("/v1/responses", "/responses")),
+            # Everything below those paths: stored responses, their input items, /compact.
+            Route("openai-responses-stored", RouteKind.STORED_ANSWER, RESPONSES, ("/v1/responses/", "/responses/")),
         ),
         upstream_path="/v1/responses",
         key_header="authorization",
@@ -181,7 +183,8 @@ UNMARKED_CLIENT = OPENAI
 
 _CLIENT_ROUTES = tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes)
 ROUTES: tuple[Route, ...] = (*_CLIENT_ROUTES, *LOCAL_ROUTES, Route.PASSTHROUGH)
-_POST_ROUTES = by_path(_CLIENT_ROUTES)
+_STORED_ROUTES = tuple(route for route in _CLIENT_ROUTES if route.kind is RouteKind.STORED_ANSWER)
+_POST_ROUTES = by_path(tuple(route for route in _CLIENT_ROUTES if route not in _STORED_ROUTES))
 _GET_ROUTES = by_path(LOCAL_ROUTES)
 
 
@@ -196,12 +199,12 @@ def protocol_named(name: str) -> Protocol:
 def classify(method: str, path: str) -> Route:
     """The route of a request. `path` may carry a query string (`/v1/messages?beta=true`); it
     does not matter here."""
-    method = method.upper()
-    if method == "POST":
-        return _POST_ROUTES.get(bare_path(path), Route.PASSTHROUGH)
-    if method in ("GET", "HEAD"):
-        return _GET_ROUTES.get(bare_path(path), Route.PASSTHROUGH)
-    return Route.PASSTHROUGH
+    method, bare = method.upper(), bare_path(path)
+    if method == "POST" and bare in _POST_ROUTES:
+        return _POST_ROUTES[bare]
+    if method in ("GET", "HEAD") and bare in _GET_ROUTES:
+        return _GET_ROUTES[bare]
+    return next((route for route in _STORED_ROUTES if bare.startswith(route.paths)), Route.PASSTHROUGH)
 
 
 def path_protocol(path: str) -> str | None:

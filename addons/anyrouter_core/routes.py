@@ -15,6 +15,9 @@ from typing import ClassVar
 class RouteKind(enum.Enum):
     CONVERSATION = "conversation"  # a model's answer to a conversation (Messages, Chat)
     COUNT_TOKENS = "count-tokens"
+    # Reading, deleting or compacting an answer the upstream stored (`GET /v1/responses/{id}`):
+    # the proxy stores none, so only the same protocol's upstream can answer it.
+    STORED_ANSWER = "stored-answer"
     HEALTH = "health"
     MODELS = "models"
     STATS = "stats"

@@ -295,3 +295,32 @@ def test_a_translator_bug_is_a_500_and_nothing_is_forwarded(chain, monkeypatch):
         "code": None,
     }
     assert flow.metadata["anyrouter"]["local"] is True
+
+
+# ---------------------------------------------------------------- stored answers
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v1/responses/resp_123"),
+    ("DELETE", "/v1/responses/resp_123"),
+    ("GET", "/v1/responses/resp_123/input_items?limit=5"),
+    ("POST", "/v1/responses/compact"),
+])
+def test_a_stored_response_asked_of_an_upstream_of_another_protocol_is_a_clear_404(chain, method, path):
+    flow = make_flow(method, path, headers={"authorization": "Bearer sk-client-key-0000000001"})
+    send(chain, flow)
+    assert flow.response.status_code == 404
+    error = json.loads(flow.response.content)["error"]
+    bare = path.split("?")[0]
+    assert error["type"] == "not_found_error"
+    assert error["message"].startswith(f"{method} {bare}: anyrouter stores no answers (`store` is ignored)")
+    assert "send the whole conversation in `input`" in error["message"]
+    assert flow.metadata["anyrouter"]["local"] is True
+
+
+def test_a_stored_response_passes_through_to_a_responses_upstream(chain):
+    chain.configure(upstream_protocol="responses")
+    flow = make_flow("GET", "/v1/responses/resp_123", headers={"authorization": "Bearer sk-client-key-0000000001"})
+    send(chain, flow)
+    assert flow.response is None
+    assert flow.metadata["anyrouter"]["route"] == "openai-responses-stored"
