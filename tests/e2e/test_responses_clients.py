@@ -1,0 +1,85 @@
+"""The openai SDK's Responses client through the proxy, in front of an Anthropic and an
+OpenAI Chat upstream (aimock behind the recording relay): text and a tool call, streamed and
+not. What the client gets is validated with the SDK's own types, strictly, and its own stream
+accumulator; what the upstream got is asserted from the relay."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from unit.responses_checks import accumulate, stream_events, validated_response
+
+UPSTREAM_PATHS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions"}
+WEATHER_TOOL = {
+    "type": "function", "name": "get_weather", "description": "Weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+@pytest.fixture(params=sorted(UPSTREAM_PATHS))
+def upstream(request, start_proxy, relay):
+    return request.param, start_proxy(relay.url, upstream_protocol=request.param)
+
+
+def client_for(proxy) -> openai.OpenAI:
+    return openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-responses-client-key-0011", max_retries=0)
+
+
+def raw_post(proxy, body: dict):
+    return client_for(proxy).responses.with_raw_response.create(**body)
+
+
+def test_a_text_answer_validates_as_a_response(upstream, relay):
+    protocol, proxy = upstream
+    raw = raw_post(proxy, {"model": "claude-sonnet-4-6", "input": "resp plain hello", "instructions": "Be brief."})
+    response = validated_response(json.loads(raw.http_response.content))
+    assert response.status == "completed"
+    assert response.output_text == "Hello, Responses client, from another protocol."
+    assert response.model == "claude-sonnet-4-6"
+    [turn] = relay.find("resp plain hello")[-1:]
+    assert turn.path == UPSTREAM_PATHS[protocol]
+    system = turn.body["system"] if protocol == "anthropic" else turn.body["messages"][0]["content"]
+    assert "Be brief." in json.dumps(system)
+
+
+def test_a_streamed_text_answer_follows_the_event_order_and_accumulates(upstream, relay):
+    protocol, proxy = upstream
+    with client_for(proxy).responses.with_streaming_response.create(
+        model="claude-sonnet-4-6", input="resp plain hello", stream=True
+    ) as raw:
+        body = raw.read()
+    events = stream_events(body)
+    final = accumulate(events)
+    assert final.output_text == "Hello, Responses client, from another protocol."
+    assert events[-1]["type"] == "response.completed"
+    assert [event["type"] for event in events][:2] == ["response.created", "response.in_progress"]
+    [turn] = relay.find("resp plain hello")[-1:]
+    assert (turn.path, turn.body["stream"]) == (UPSTREAM_PATHS[protocol], True)
+
+
+def test_the_sdk_stream_helper_gets_the_final_response(upstream):
+    _, proxy = upstream
+    with client_for(proxy).responses.stream(model="claude-sonnet-4-6", input="resp plain hello") as stream:
+        deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert "".join(deltas) == final.output_text == "Hello, Responses client, from another protocol."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_call_comes_back_as_a_function_call_item(upstream, relay, stream):
+    protocol, proxy = upstream
+    body = {"model": "claude-sonnet-4-6", "input": "resp one tool", "tools": [WEATHER_TOOL]}
+    if stream:
+        with client_for(proxy).responses.with_streaming_response.create(**body, stream=True) as raw:
+            response = accumulate(stream_events(raw.read()))
+    else:
+        response = validated_response(json.loads(raw_post(proxy, body).http_response.content))
+    [call] = [item for item in response.output if item.type == "function_call"]
+    assert (call.name, call.call_id, json.loads(call.arguments)) == ("get_weather", "call_resp_weather", {"city": "Lima"})
+    [turn] = relay.find("resp one tool")[-1:]
+    assert turn.path == UPSTREAM_PATHS[protocol]
+    names = [tool["name"] if protocol == "anthropic" else tool["function"]["name"] for tool in turn.body["tools"]]
+    assert names == ["get_weather"]
