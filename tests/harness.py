@@ -201,6 +201,17 @@ def run_client(argv: list[str], env: dict[str, str], cwd: Path, timeout: float =
     )
 
 
+def run_claude(args: list[str], *, proxy_url: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Claude Code with the proxy as its Anthropic base URL and no traffic of its own."""
+    env = clean_env(
+        HOME=str(home),
+        ANTHROPIC_BASE_URL=proxy_url,
+        ANTHROPIC_API_KEY="sk-ant-claude-code-a2o-0001",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+    )
+    return run_client([str(PEERS_BIN / "claude"), *args], env, cwd, timeout=120)
+
+
 def read_until(response, marker: bytes) -> bytes:
     """Reads a streamed http.client response until `marker` has arrived; fails if it ends first."""
     seen = b""

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness import PEERS_BIN, clean_env, run_client
+from harness import run_claude
 from recording_relay import RecordingRelay
 
 # The aimock fixture (tests/fixtures/aimock/anthropic_clients.json) asks for this exact path.
@@ -21,16 +20,6 @@ NOTE = WORKDIR / "note.txt"
 NOTE_TEXT = "note-content-5c1e: the OpenAI upstream works\n"
 PROMPT = "a2o claude code reads the note"
 OPENAI_PATH = "/v1/chat/completions"
-
-
-def run_claude(args: list[str], *, proxy_url: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = clean_env(
-        HOME=str(home),
-        ANTHROPIC_BASE_URL=proxy_url,
-        ANTHROPIC_API_KEY="sk-ant-claude-code-a2o-0001",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-    )
-    return run_client([str(PEERS_BIN / "claude"), *args], env, cwd, timeout=120)
 
 
 def test_claude_code_read_tool_round_trip(anthropic_to_openai_proxy, relay, tmp_path):
