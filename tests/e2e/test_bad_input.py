@@ -5,7 +5,8 @@ request on the same proxy (on the same connection when the proxy kept it open) s
 
 One real mitmdump per direction, in front of aimock behind the recording relay:
 - OpenAI clients (`/v1/chat/completions`) → Anthropic upstream;
-- Anthropic clients (`/v1/messages`) → OpenAI upstream.
+- Anthropic clients (`/v1/messages`) → OpenAI upstream;
+- Responses clients (`/v1/responses`) → Anthropic upstream.
 Requests are raw HTTP (http.client, or a socket for the size cases) so that any body is
 possible. Each case's body carries a unique marker (`MARK` below) to look for upstream.
 """
@@ -23,6 +24,7 @@ import pydantic
 import pytest
 from anthropic.types import Message
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 
 from harness import LOOPBACK
 
@@ -357,6 +359,69 @@ ANTHROPIC_CASES = [
 ]
 
 
+# ================================================================ Responses clients → Anthropic
+
+
+def r(**fields) -> dict:
+    """A valid Responses request carrying the marker, with `fields` changed (None removes)."""
+    body = {"model": MODEL, "input": "MARK", **fields}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def message_item(text: str = "MARK") -> dict:
+    return {"type": "message", "role": "user", "content": text}
+
+
+RESPONSES = "a Responses request"
+STATELESS = "is not supported: the proxy stores nothing; send the whole conversation in input (with store: false)"
+BUILT_IN = "is not available through this proxy; declare a function or custom tool that your client runs itself"
+
+RESPONSES_CASES = [
+    not_an_object("not-json", RESPONSES, b"MARK {", "is not valid JSON (", prefix=True),
+    not_an_object("array", RESPONSES, b'["MARK"]', "is an array"),
+    oc("model-missing", r(model=None), "model: must be a non-empty string"),
+    oc("model-number", r(model=5), "model: must be a non-empty string"),
+    oc("input-missing", {"model": MODEL, "metadata": {"m": "MARK"}}, "input: must be a string or a non-empty list of items"),
+    oc("input-number", {"model": MODEL, "input": 5, "metadata": {"m": "MARK"}},
+       "input: must be a string or a non-empty list of items"),
+    oc("item-unknown", r(input=[message_item(), {"type": "teleport"}]),
+       "input[1].type: unknown or unsupported input item type 'teleport' (message, function_call, "
+       "function_call_output, custom_tool_call, custom_tool_call_output or reasoning)"),
+    oc("role-unknown", r(input=[{"type": "message", "role": "robot", "content": "MARK"}]),
+       "input[0].role: unknown role 'robot' (user, assistant, system or developer)"),
+    oc("part-unknown", r(input=[{"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "MARK"}, {"type": "input_video", "url": "x"}]}]),
+       "input[0].content[1].type: content part type 'input_video' is not allowed here "
+       "(input_text, input_image or input_file)"),
+    oc("previous-response-id", r(previous_response_id="resp_1"), f"previous_response_id: {STATELESS}"),
+    oc("conversation", r(conversation="conv_1"), f"conversation: {STATELESS}"),
+    oc("background", r(background=True), "background: background responses are not supported: the proxy "
+       "stores nothing; send the request without background and wait for its answer (or stream it)"),
+    oc("web-search", r(tools=[{"type": "web_search"}]), f"tools[0].type: the built-in tool 'web_search' {BUILT_IN}"
+       ' (Codex CLI: set web_search = "disabled" in ~/.codex/config.toml)'),
+    oc("file-search", r(tools=[{"type": "file_search", "vector_store_ids": ["vs_1"]}]),
+       f"tools[0].type: the built-in tool 'file_search' {BUILT_IN}"),
+    oc("orphan-output", r(input=[message_item(), {"type": "function_call_output", "call_id": "call_9", "output": "x"}]),
+       "input[1].call_id: 'call_9' answers no call that comes before it"),
+    oc("bad-arguments", r(input=[message_item(), {"type": "function_call", "call_id": "c1", "name": "f",
+                                                  "arguments": "{nope"},
+                                 {"type": "function_call_output", "call_id": "c1", "output": "x"}]),
+       "input[1].arguments: not valid JSON"),
+    oc("compaction", r(input=[{"type": "compaction", "encrypted_content": "abc"}, message_item()]),
+       "input[0].type: compaction items hold OpenAI's encrypted summary of earlier turns, which this upstream "
+       "cannot read; compact the conversation locally (Codex does so for custom providers) and send the "
+       "summary as a message"),
+    oc("max-output-tokens", r(max_output_tokens=-1), "max_output_tokens: must be a positive integer"),
+    oc("temperature", r(temperature="hot"), "temperature: must be a number"),
+    oc("stream", r(stream="yes"), "stream: must be a boolean"),
+    oc("text-format", r(text={"format": {"type": "xml"}}), "text.format.type: must be 'text', 'json_object' or 'json_schema'"),
+    wrong_method("GET", "/v1/responses"),
+    Case("stored-response", None, 404, "not_found_error",
+         "GET /v1/responses/resp-bad-r2a-stored: anyrouter stores no answers (`store` is ignored)", prefix=True,
+         method="GET", path="/v1/responses/resp-bad-r2a-stored?bad-r2a-stored"),
+]
+
+
 # ================================================================ the proxies and the checks
 
 
@@ -371,6 +436,7 @@ class Direction:
 
 O2A = Direction("o2a", "openai", "/v1/chat/completions", "/v1/messages", OPENAI_HEADERS)
 A2O = Direction("a2o", "anthropic", "/v1/messages", "/v1/chat/completions", ANTHROPIC_HEADERS)
+R2A = Direction("r2a", "responses", "/v1/responses", "/v1/messages", {**OPENAI_HEADERS, "authorization": "Bearer sk-bad-input-r2a-0001"})
 
 
 @pytest.fixture(scope="module")
@@ -399,7 +465,7 @@ def check_error(direction: Direction, response: http.client.HTTPResponse, conten
     assert response.status == case.status, content[:500]
     assert response.getheader("content-type") == "application/json", content[:500]
     body = json.loads(content)
-    if direction.client == "openai":
+    if direction.client in ("openai", "responses"):
         assert set(body) == {"error"}, body
         error = openai.types.ErrorObject.model_validate(body["error"])
         kind, message = error.type, error.message
@@ -431,6 +497,8 @@ def send_valid(conn: http.client.HTTPConnection, direction: Direction, relay, ca
     marker = f"bad {direction.name} next {case_id}"
     if direction.client == "openai":
         body = {"model": MODEL, "messages": user(marker)}
+    elif direction.client == "responses":
+        body = {"model": MODEL, "input": marker}
     else:
         body = {"model": MODEL, "max_tokens": 50, "messages": user(marker)}
     conn.request("POST", direction.path, body=json.dumps(body), headers=direction.headers)
@@ -441,6 +509,8 @@ def send_valid(conn: http.client.HTTPConnection, direction: Direction, relay, ca
     if direction.client == "openai":
         completion = ChatCompletion.model_validate(answer)
         assert completion.choices[0].message.content == "Still serving OpenAI clients after bad input."
+    elif direction.client == "responses":
+        assert Response.model_validate(answer).output_text == "Still serving Responses clients after bad input."
     else:
         message = Message.model_validate(answer)
         assert message.content[0].text == "Still serving Anthropic clients after bad input."
@@ -506,6 +576,11 @@ def test_openai_client_bad_input(o2a_proxy, relay, case):
 @pytest.mark.parametrize("case", ANTHROPIC_CASES, ids=lambda c: c.id)
 def test_anthropic_client_bad_input(a2o_proxy, relay, case):
     run_case(a2o_proxy, relay, A2O, case)
+
+
+@pytest.mark.parametrize("case", RESPONSES_CASES, ids=lambda c: c.id)
+def test_responses_client_bad_input(o2a_proxy, relay, case):
+    run_case(o2a_proxy, relay, R2A, case)
 
 
 # ================================================================ bodies too big

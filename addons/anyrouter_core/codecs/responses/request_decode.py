@@ -335,6 +335,10 @@ def _namespace(tool: dict, path: str) -> list[Tool]:
     return read
 
 
+# Codex CLI sends its web search tool unless told not to; say how.
+_CODEX_HINTS = {"web_search": ' (Codex CLI: set web_search = "disabled" in ~/.codex/config.toml)'}
+
+
 def _tool(tool: dict, path: str) -> Tool:
     kind = tool.get("type")
     if kind == "function":
@@ -347,7 +351,12 @@ def _tool(tool: dict, path: str) -> Tool:
             raise bad(f"{path}.format", "must be an object")
         return Tool(_string_at(tool, "name", path), optional_string(tool, "description", path), kind=CUSTOM_TOOL, format=format_, path=path)
     if kind in _BUILT_IN_TOOLS:
-        raise bad(f"{path}.type", f"the built-in tool {kind!r} is not available through this proxy; declare a function or custom tool that your client runs itself")
+        hint = _CODEX_HINTS.get(kind, "")
+        raise bad(
+            f"{path}.type",
+            f"the built-in tool {kind!r} is not available through this proxy; declare a function or "
+            f"custom tool that your client runs itself{hint}",
+        )
     raise bad(f"{path}.type", f"unknown tool type {kind!r} (function, custom or namespace)")
 
 
