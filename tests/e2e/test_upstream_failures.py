@@ -73,3 +73,16 @@ def test_openai_chunks_broken_off_end_with_an_anthropic_error_event(new_proxy):
         with pytest.raises(anthropic.APIStatusError):
             with client.messages.stream(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}]) as s:
                 list(s)
+
+
+def test_a_responses_stream_broken_off_ends_with_response_failed(new_proxy):
+    """The client never takes a cut stream for a whole one: it ends with `response.failed`."""
+    with BreaksOffMidStream(ANTHROPIC_FIRST) as upstream:
+        proxy = new_proxy(upstream.url, upstream_protocol="anthropic")
+        client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-cut-0006", max_retries=0)
+        events = list(client.responses.create(model="m", input="hi", stream=True))
+    types = [event.type for event in events]
+    assert types[0] == "response.created" and types[-1] == "response.failed"
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "early-words"
+    failed = events[-1].response
+    assert failed.status == "failed" and failed.error.code == "server_error"

@@ -69,3 +69,31 @@ def test_anthropic_client_gets_an_anthropic_error_for_a_non_json_upstream_error(
         assert caught.value.body["type"] == "error"
         assert caught.value.body["error"]["type"] == expected_type
         assert client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "hi"}]).content[0].text == "fine again"
+
+
+# ---------------------------------------------------------------- Responses clients
+
+RESPONSES_FAULTS = {
+    "html-503-page": (503, "text/html", HTML_503, 503, "upstream answered HTTP 503 with an HTML page: 503 Service Temporarily Unavailable"),
+    "empty-500": (500, "text/plain", b"", 500, "upstream answered HTTP 500 with an empty body"),
+    "overloaded-529": (529, "application/json",
+                       b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', 503, "Overloaded"),
+    "rate-limited-429": (429, "application/json",
+                         b'{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', 429, "slow down"),
+}
+
+
+@pytest.mark.parametrize("fault", RESPONSES_FAULTS, ids=list(RESPONSES_FAULTS))
+def test_responses_client_gets_a_responses_error_and_the_next_request_works(new_proxy, fault):
+    status, content_type, body, client_status, message = RESPONSES_FAULTS[fault]
+    with CannedAnswers([(status, content_type, body)], (200, "application/json", GOOD_MESSAGE)) as upstream:
+        proxy = new_proxy(upstream.url, upstream_protocol="anthropic", key_retries="0")
+        client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-fault-0003", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.responses.create(model="m", input="hi")
+        error = caught.value
+        assert error.status_code == client_status
+        assert error.response.headers["content-type"] == "application/json"
+        openai.types.ErrorObject.model_validate(error.body)
+        assert error.body["message"] == message
+        assert client.responses.create(model="m", input="hi").output_text == "fine again"
