@@ -65,6 +65,8 @@ def start_all(log_dir: Path, events: int, pace_ms: float, addon_options: dict[st
             aimock_url, log_dir, "/__aimock/health", {"stream_large_bodies": "1"}),
         "addon (upstream anthropic) → aimock": lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "anthropic", **addon_options}),
         "addon (upstream openai) → aimock": lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "openai", **addon_options}),
+        "addon (upstream responses) → aimock": lambda: AddonMitmdump(
+            aimock_url, log_dir, {"upstream_protocol": "responses", **addon_options}),
         "bare mitmdump, stream_large_bodies=1 → paced": lambda: BareMitmdump(
             paced_url, log_dir, "/health", {"stream_large_bodies": "1"}),
         "addon (upstream anthropic) → paced": lambda: AddonMitmdump(paced_url, log_dir, {"upstream_protocol": "anthropic", **addon_options}),
@@ -111,7 +113,7 @@ def main() -> None:
         print("  aimock -f tests/fixtures/aimock/bench.json; paced upstream (python -m bench.paced_upstream)")
         print("  bare:  mitmdump --mode reverse:UPSTREAM@127.0.0.1:PORT --set connection_strategy=lazy"
               " --set flow_detail=0 [--set stream_large_bodies=1]")
-        print("  addon: the same with -s addons/anyrouter.py --set upstream_protocol=anthropic|openai"
+        print("  addon: the same with -s addons/anyrouter.py --set upstream_protocol=anthropic|openai|responses"
               + "".join(f" --set {k}={v}" for k, v in addon_options.items()))
         print()
         try:
@@ -119,6 +121,7 @@ def main() -> None:
             addon_for = {
                 "anthropic": procs["addon (upstream anthropic) → aimock"],
                 "openai": procs["addon (upstream openai) → aimock"],
+                "responses": procs["addon (upstream responses) → aimock"],
             }
             results = []
             for stream in (False, True):

@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.protocols import ANTHROPIC, OPENAI
+from anyrouter_core.protocols import ANTHROPIC, OPENAI, RESPONSES
 from anyrouter_core.translation import translate_request
 
 from .requests import claude_code_request, openai_agent_request
@@ -24,6 +24,9 @@ ANTHROPIC_HEADERS = {
 OPENAI_HEADERS = {"content-type": "application/json", "authorization": "Bearer sk-bench-key-0001"}
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
+RESPONSES_PATH = "/v1/responses"
+# How each protocol's stream ends.
+STREAM_ENDS = {ANTHROPIC: b"message_stop", OPENAI: b"data: [DONE]", RESPONSES: b"response.completed"}
 
 
 class Connection(http.client.HTTPConnection):
@@ -41,15 +44,15 @@ class Call:
     path: str
     headers: dict
     body: bytes
-    protocol: str  # "anthropic" or "openai": the protocol of the answer
+    protocol: str  # the protocol of the answer
     stream: bool
 
     def check(self, status: int, answer: bytes) -> None:
         if status != 200:
             raise RuntimeError(f"{self.path}: status {status}: {answer[:300]!r}")
         if self.stream:
-            end = b"message_stop" if self.protocol == "anthropic" else b"data: [DONE]"
-            if end not in answer[-200:]:
+            end = STREAM_ENDS[self.protocol]
+            if end not in answer[-2000:]:
                 raise RuntimeError(f"{self.path}: stream did not end with {end!r}: {answer[-300:]!r}")
         elif b"off-by-one" not in answer and b"Load test answer" not in answer:
             raise RuntimeError(f"{self.path}: unexpected answer {answer[:300]!r}")
@@ -61,6 +64,17 @@ def anthropic_call(body: dict, stream: bool) -> Call:
 
 def openai_call(body: dict, stream: bool) -> Call:
     return Call(OPENAI_PATH, OPENAI_HEADERS, json.dumps(body).encode(), "openai", stream)
+
+
+def responses_call(body: dict, stream: bool) -> Call:
+    return Call(RESPONSES_PATH, OPENAI_HEADERS, json.dumps(body).encode(), RESPONSES, stream)
+
+
+def responses_agent_body(stream: bool) -> dict:
+    """The 80 KB agent request as a Responses client (Codex) would send it."""
+    body = translate_request(OPENAI, RESPONSES, agent_body(False), EncodeOptions()).body
+    body["stream"] = stream
+    return body
 
 
 def claude_code_body(stream: bool, marker: str = "bench reply") -> dict:
@@ -104,6 +118,13 @@ def routes(stream: bool) -> list[Route]:
         Route("anthropic→openai (Claude Code, 64 KB)", "openai",
               anthropic_call(claude_code, stream),
               openai_call(translate_request(ANTHROPIC, OPENAI, claude_code, EncodeOptions()).body, stream)),
+        Route("responses→anthropic (agent, 80 KB)", "anthropic",
+              responses_call(responses_agent_body(stream), stream),
+              anthropic_call(translate_request(RESPONSES, ANTHROPIC, responses_agent_body(stream), EncodeOptions()).body,
+                             stream)),
+        Route("anthropic→responses (Claude Code, 64 KB)", "responses",
+              anthropic_call(claude_code, stream),
+              responses_call(translate_request(ANTHROPIC, RESPONSES, claude_code, EncodeOptions()).body, stream)),
     ]
 
 

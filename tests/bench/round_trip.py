@@ -84,11 +84,11 @@ def ratio(a: float | None, b: float | None) -> str:
 
 def table(results: list[Result]) -> list[str]:
     head = (
-        f"{'route':<38} {'mode':<6} │ {'direct ms':>13} │ {'bare mitmdump':>13} │ {'addon':>13} │"
+        f"{'route':<40} {'mode':<6} │ {'direct ms':>13} │ {'bare mitmdump':>13} │ {'addon':>13} │"
         f" {'addon/bare':>13} │ {'CPU ms/req':>13} {'addon/bare':>10}"
     )
     sub = (
-        f"{'':<38} {'':<6} │ {'med':>6} {'p95':>6} │ {'med':>6} {'p95':>6} │ {'med':>6} {'p95':>6} │"
+        f"{'':<40} {'':<6} │ {'med':>6} {'p95':>6} │ {'med':>6} {'p95':>6} │ {'med':>6} {'p95':>6} │"
         f" {'med':>6} {'p95':>6} │ {'bare':>6} {'addon':>6} {'':>10}"
     )
     lines = [head, sub, "─" * len(head)]
@@ -98,7 +98,7 @@ def table(results: list[Result]) -> list[str]:
             cells.append(f"{median(target.wall_ms):6.2f} {percentile(target.wall_ms, 0.95):6.2f}")
         bare_cpu, addon_cpu = res.bare.cpu_ms_per_request(), res.addon.cpu_ms_per_request()
         lines.append(
-            f"{res.route:<38} {'stream' if res.stream else 'json':<6} │ " + " │ ".join(cells) + " │ "
+            f"{res.route:<40} {'stream' if res.stream else 'json':<6} │ " + " │ ".join(cells) + " │ "
             f"{ratio(median(res.addon.wall_ms), median(res.bare.wall_ms))} "
             f"{ratio(percentile(res.addon.wall_ms, 0.95), percentile(res.bare.wall_ms, 0.95))} │ "
             f"{bare_cpu:6.2f} {addon_cpu:6.2f} {ratio(addon_cpu, bare_cpu):>10}"
@@ -111,7 +111,7 @@ def table(results: list[Result]) -> list[str]:
             b = res.bare_buffering
             addon_cpu, b_cpu = res.addon.cpu_ms_per_request(), b.cpu_ms_per_request()
             lines.append(
-                f"{res.route:<38} {'stream':<6} │ wall med {median(b.wall_ms):6.2f} p95 {percentile(b.wall_ms, 0.95):6.2f}"
+                f"{res.route:<40} {'stream':<6} │ wall med {median(b.wall_ms):6.2f} p95 {percentile(b.wall_ms, 0.95):6.2f}"
                 f" │ CPU {b_cpu:5.2f} ms/req, addon/this {ratio(addon_cpu, b_cpu)}"
             )
     return lines

@@ -7,9 +7,10 @@ import statistics
 import time
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.protocols import ANTHROPIC, OPENAI
+from anyrouter_core.protocols import ANTHROPIC, OPENAI, RESPONSES
 from anyrouter_core.translation import translate_request
 
+from .client import responses_agent_body
 from .requests import claude_code_request, openai_agent_request
 
 
@@ -40,6 +41,16 @@ def run(runs: int = 300) -> list[str]:
             "anthropic→openai request (Claude Code)",
             json.dumps(claude_code_request()).encode(),
             lambda body: json.dumps(translate_request(ANTHROPIC, OPENAI, body, EncodeOptions()).body),
+        ),
+        (
+            "responses→anthropic request (agent, 20 tools)",
+            json.dumps(responses_agent_body(False)).encode(),
+            lambda body: json.dumps(translate_request(RESPONSES, ANTHROPIC, body, EncodeOptions()).body),
+        ),
+        (
+            "anthropic→responses request (Claude Code)",
+            json.dumps(claude_code_request()).encode(),
+            lambda body: json.dumps(translate_request(ANTHROPIC, RESPONSES, body, EncodeOptions()).body),
         ),
         (
             "json parse + dump only (baseline, agent body)",
