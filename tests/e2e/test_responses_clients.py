@@ -1,15 +1,17 @@
 """The openai SDK's Responses client through the proxy, in front of an Anthropic and an
 OpenAI Chat upstream (aimock behind the recording relay): text and a tool call, streamed and
-not. What the client gets is validated with the SDK's own types, strictly, and its own stream
+not; in front of a Responses upstream, the request and the answer pass through byte for byte. What the client gets is validated with the SDK's own types, strictly, and its own stream
 accumulator; what the upstream got is asserted from the relay."""
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import openai
 import pytest
 
+from harness import LOOPBACK
 from unit.responses_checks import accumulate, stream_events, validated_response
 
 UPSTREAM_PATHS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions"}
@@ -81,5 +83,26 @@ def test_a_tool_call_comes_back_as_a_function_call_item(upstream, relay, stream)
     assert (call.name, call.call_id, json.loads(call.arguments)) == ("get_weather", "call_resp_weather", {"city": "Lima"})
     [turn] = relay.find("resp one tool")[-1:]
     assert turn.path == UPSTREAM_PATHS[protocol]
-    names = [tool["name"] if protocol == "anthropic" else tool["function"]["name"] for tool in turn.body["tools"]]
+    names = [tool["function"]["name"] if protocol == "openai" else tool["name"] for tool in turn.body["tools"]]
     assert names == ["get_weather"]
+
+
+def test_a_responses_upstream_gets_the_clients_bytes_and_the_client_the_upstreams(start_proxy, relay):
+    proxy = start_proxy(relay.url, upstream_protocol="responses")
+    body = b'{"model": "gpt-5",  "input": "resp plain hello", "store": false, "unknown_field": [1, 2]}'
+    conn = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=30)
+    try:
+        conn.request("POST", "/v1/responses", body=body,
+                     headers={"content-type": "application/json", "authorization": "Bearer sk-responses-client-key-0011"})
+        response = conn.getresponse()
+        answer = response.read()
+    finally:
+        conn.close()
+    assert response.status == 200
+    [turn] = [r for r in relay.requests if r.raw_body == body]
+    assert turn.path == "/v1/responses"
+    assert turn.headers["authorization"] == "Bearer sk-responses-client-key-0011"
+    # aimock's own answer, not one the proxy wrote (its ids start "resp_", aimock's "resp-").
+    reply = json.loads(answer)
+    assert reply["id"].startswith("resp-")
+    assert reply["output"][0]["content"][0]["text"] == "Hello, Responses client, from another protocol."
