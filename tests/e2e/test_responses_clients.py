@@ -106,3 +106,26 @@ def test_a_responses_upstream_gets_the_clients_bytes_and_the_client_the_upstream
     reply = json.loads(answer)
     assert reply["id"].startswith("resp-")
     assert reply["output"][0]["content"][0]["text"] == "Hello, Responses client, from another protocol."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_chat_completions_client_in_front_of_a_responses_upstream(start_proxy, relay, stream):
+    proxy = start_proxy(relay.url, upstream_protocol="responses")
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-chat-client-key-0012", max_retries=0)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "resp one tool"}]
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_TOOL["parameters"]}}]
+    if stream:
+        with client.chat.completions.stream(model="gpt-5", messages=messages, tools=tools) as events:
+            completion = events.get_final_completion()
+    else:
+        completion = client.chat.completions.create(model="gpt-5", messages=messages, tools=tools)
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls
+    assert (call.id, call.function.name, json.loads(call.function.arguments)) == ("call_resp_weather", "get_weather", {"city": "Lima"})
+    [turn] = relay.find("resp one tool")[-1:]
+    assert turn.path == "/v1/responses"
+    assert turn.body["input"][0] == {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "Be brief."}]}
+    assert turn.body["store"] is False
+    assert [tool["name"] for tool in turn.body["tools"]] == ["get_weather"]
+    assert turn.body.get("stream", False) is stream
