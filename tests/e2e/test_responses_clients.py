@@ -129,3 +129,13 @@ def test_a_chat_completions_client_in_front_of_a_responses_upstream(start_proxy,
     assert turn.body["store"] is False
     assert [tool["name"] for tool in turn.body["tools"]] == ["get_weather"]
     assert turn.body.get("stream", False) is stream
+
+
+def test_an_upstream_rate_limit_keeps_its_retry_after(upstream):
+    _, proxy = upstream
+    with pytest.raises(openai.RateLimitError) as caught:
+        client_for(proxy).responses.create(model="claude-sonnet-4-6", input="resp rate limited")
+    error = caught.value
+    assert (error.status_code, error.response.headers["retry-after"]) == (429, "7")
+    assert error.body == {"message": "Number of requests has exceeded your rate limit", "type": "rate_limit_error",
+                          "param": None, "code": None}
