@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import weakref
 from dataclasses import dataclass, field
 
 from mitmproxy import http
 
-from anyrouter_core.json_body import load_json
+from anyrouter_core.json_body import json_bytes, load_json
 from anyrouter_core.routes import Route
 
 METADATA_KEY = "anyrouter"
@@ -124,5 +123,5 @@ def write_request_body(flow: http.HTTPFlow) -> None:
     """Serialises the request body once, if any addon changed it."""
     state = _states.get(flow)
     if state is not None and state.body_changed and flow.response is None:
-        flow.request.content = json.dumps(state.body, ensure_ascii=False).encode()
+        flow.request.content = json_bytes(state.body)
         state.body_changed = False

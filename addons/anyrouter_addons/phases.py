@@ -63,9 +63,13 @@ class Finish:
         publish(flow)
 
     def request(self, flow: http.HTTPFlow) -> None:
-        write_request_body(flow)
-        self.vault.seal_request(flow)
-        publish(flow)
+        try:
+            write_request_body(flow)
+        finally:
+            # Whatever happened before, the credentials go on the wire only: never a request
+            # upstream with a fingerprint for a key, nor a flow showing one.
+            self.vault.seal_request(flow)
+            publish(flow)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         publish(flow)

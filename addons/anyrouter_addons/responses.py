@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 
 from mitmproxy import http
 
 from anyrouter_core.errors import ProxyError
+from anyrouter_core.json_body import json_bytes
 from anyrouter_core.protocols import protocol_named
 
 from .flow_state import state_of
 
 
 def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> http.Response:
-    content = json.dumps(body, ensure_ascii=False).encode()
+    content = json_bytes(body)
     return http.Response.make(
         status, content, {"content-type": "application/json", **(headers or {})}
     )
@@ -35,4 +35,4 @@ def replace_json_body(response: http.Response, status: int, body: dict) -> None:
     response.status_code = status
     response.headers.pop("content-encoding", None)
     response.headers["content-type"] = "application/json"
-    response.content = json.dumps(body, ensure_ascii=False).encode()
+    response.content = json_bytes(body)

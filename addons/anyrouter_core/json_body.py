@@ -25,6 +25,16 @@ def load_json(content: bytes | str) -> object:
         raise ValueError("it is nested too deeply") from None
 
 
+def json_bytes(value: object) -> bytes:
+    """`value` as JSON in UTF-8. A lone surrogate (legal in a JSON escape such as "\\ud83d",
+    which clients send when they cut text inside an emoji) cannot be UTF-8: the text is then
+    written with ASCII escapes, which keep it exactly."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value).encode()
+
+
 def json_kind(value: object) -> str:
     """'an object', 'an array', … 'null': how a JSON value is named in an error message."""
     if value is None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from addon_flows import request_flow, send_request
+from addons.test_credential_vault import wire_head
 from mitmproxy import exceptions, http
 from mitmproxy.proxy.layers.http import (
     HttpResponseHeadersHook,
@@ -191,3 +192,16 @@ def test_same_protocol_is_not_translated(chain):
     assert flow.request.path == "/v1/chat/completions"
     assert flow.request.content == raw
     assert "translation" not in flow.metadata["anyrouter"]
+
+
+def test_a_lone_surrogate_in_the_body_is_written_escaped_and_the_key_still_sealed(chain):
+    """Clients cut text inside an emoji ("\\ud83d" with no pair): the translated body is still
+    written (with ASCII escapes) and the upstream still gets the real key, on the wire only."""
+    chain.configure(upstream_protocol="openai", upstream_keys="sk-upstream-key-000000000042")
+    body = b'{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"cut \\ud83d here"}]}'
+    flow = request_flow("POST", "/v1/messages", {"content-type": "application/json", "x-api-key": "sk-any"}, body)
+    send_request(chain, flow)
+    sent = json.loads(flow.request.content)
+    assert flow.request.path == "/v1/chat/completions"
+    assert sent["messages"] == [{"role": "user", "content": "cut \ud83d here"}]
+    assert b"authorization: Bearer sk-upstream-key-000000000042" in wire_head(flow)

@@ -288,3 +288,13 @@ def test_what_a_responses_upstream_cannot_produce_is_refused(field, value, messa
     with pytest.raises(RequestRejected) as caught:
         translate_request("openai", "responses", {"model": "m", "messages": [{"role": "user", "content": "x"}], field: value}, OPTIONS)
     assert caught.value.error.message == message
+
+
+def test_metadata_beyond_the_user_is_named_not_sent_to_anthropic():
+    from anyrouter_core.codecs.base import EncodeOptions
+    from anyrouter_core.translation import translate_request
+
+    encoded = translate_request("responses", "anthropic", {"model": "m", "input": "hi", "user": "u-1",
+                                                            "metadata": {"session": "abc"}}, EncodeOptions())
+    assert encoded.body["metadata"] == {"user_id": "u-1"}
+    assert "metadata.session" in encoded.dropped

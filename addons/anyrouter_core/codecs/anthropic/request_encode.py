@@ -110,7 +110,10 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
         if stop_sequences:
             out["stop_sequences"] = stop_sequences
         _add_sampling(out, request, thinking="thinking" in out, dropped=dropped)
-    metadata = dict(request.metadata)
+    # Anthropic's metadata holds only `user_id`; another protocol's other metadata is named.
+    metadata = dict(request.metadata) if request.protocol == PROTOCOL else {}
+    if request.protocol != PROTOCOL:
+        dropped.extend(f"metadata.{name}" for name in request.metadata)
     if request.user:
         metadata["user_id"] = request.user
     if metadata:
