@@ -99,7 +99,10 @@ _CODEC_MODULES = (
 
 def _anthropic_exchange(body: dict, created: int) -> Exchange:
     return exchange_from_body(
-        body, created=created, stop_field="stop_sequences", estimated_input_tokens=estimate_input_tokens(body)
+        body, created=created, stop_field="stop_sequences",
+        # Only an Anthropic stream must say its input tokens before the upstream has: the
+        # estimate walks the whole body, so it is made for streamed requests only.
+        estimated_input_tokens=estimate_input_tokens(body) if body.get("stream") is True else 0,
     )
 
 

@@ -89,3 +89,12 @@ def test_claude_code_request_estimate_errs_high():
 )
 def test_malformed_bodies_never_raise(malformed):
     assert estimate_input_tokens(malformed) >= BASE
+
+
+def test_the_exchange_estimates_input_tokens_for_streamed_requests_only():
+    from anyrouter_core.protocols import protocol_named
+
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x" * 300}]}
+    anthropic = protocol_named("anthropic")
+    assert anthropic.exchange_of(body, 0).estimated_input_tokens == 0
+    assert anthropic.exchange_of({**body, "stream": True}, 0).estimated_input_tokens == estimate_input_tokens(body)
