@@ -22,7 +22,8 @@ import math
 import re
 
 from ..errors import RequestRejected, invalid_request
-from ..neutral import Document, Image, Reasoning, ResponseFormat
+from ..neutral import Document, Image, Reasoning, ResponseFormat, Usage
+from .event_stream import count_or_zero, details_of, token_count
 
 _IMAGE_MEDIA_TYPES = {
     "image/jpeg": "image/jpeg",
@@ -170,3 +171,21 @@ def openai_user_id(user_id: str) -> str:
     if len(user_id) > _USER_ID_LIMIT:
         return "sha256:" + hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()
     return user_id
+
+
+def usage_with_cache_inside(usage: dict, names: tuple[str, str, str, str, str]) -> Usage:
+    """Neutral usage from an OpenAI usage object, whose input count includes what was read
+    from and written to the cache (Chat's `prompt_tokens`, Responses' `input_tokens`). `names`:
+    the input count, its details, the cache-write count in them, the output count, its details."""
+    input_name, input_details_name, cache_write_name, output_name, output_details_name = names
+    total_input = count_or_zero(usage.get(input_name))
+    input_details = details_of(usage, input_details_name)
+    cache_read = min(count_or_zero(input_details.get("cached_tokens")), total_input)
+    cache_write = min(count_or_zero(input_details.get(cache_write_name)), total_input - cache_read)
+    return Usage(
+        input=total_input - cache_read - cache_write,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        output=count_or_zero(usage.get(output_name)),
+        reasoning=token_count(details_of(usage, output_details_name).get("reasoning_tokens")),
+    )

@@ -15,21 +15,12 @@ Choices:
 from __future__ import annotations
 
 from ...neutral import Usage
-from ..event_stream import count_or_zero, details_of, token_count
+from ..openai_common import usage_with_cache_inside
 
 
 def usage_from_openai(usage: dict) -> Usage:
-    prompt = count_or_zero(usage.get("prompt_tokens"))
-    prompt_details = details_of(usage, "prompt_tokens_details")
-    cache_read = min(count_or_zero(prompt_details.get("cached_tokens")), prompt)
-    cache_write = min(count_or_zero(prompt_details.get("cache_creation_tokens")), prompt - cache_read)
-    return Usage(
-        input=prompt - cache_read - cache_write,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        output=count_or_zero(usage.get("completion_tokens")),
-        reasoning=token_count(details_of(usage, "completion_tokens_details").get("reasoning_tokens")),
-    )
+    return usage_with_cache_inside(
+        usage, ("prompt_tokens", "prompt_tokens_details", "cache_creation_tokens", "completion_tokens", "completion_tokens_details"))
 
 
 def openai_usage(usage: Usage) -> dict:

@@ -15,21 +15,12 @@ Choices:
 from __future__ import annotations
 
 from ...neutral import Usage
-from ..event_stream import count_or_zero, details_of, token_count
+from ..openai_common import usage_with_cache_inside
 
 
 def usage_from_responses(usage: dict) -> Usage:
-    total_input = count_or_zero(usage.get("input_tokens"))
-    input_details = details_of(usage, "input_tokens_details")
-    cache_read = min(count_or_zero(input_details.get("cached_tokens")), total_input)
-    cache_write = min(count_or_zero(input_details.get("cache_write_tokens")), total_input - cache_read)
-    return Usage(
-        input=total_input - cache_read - cache_write,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        output=count_or_zero(usage.get("output_tokens")),
-        reasoning=token_count(details_of(usage, "output_tokens_details").get("reasoning_tokens")),
-    )
+    return usage_with_cache_inside(
+        usage, ("input_tokens", "input_tokens_details", "cache_write_tokens", "output_tokens", "output_tokens_details"))
 
 
 def responses_usage(usage: Usage) -> dict:
