@@ -9,6 +9,7 @@ published) always last.
 """
 
 from anyrouter_addons.access_log import AccessLog
+from anyrouter_addons.attempts import Attempts
 from anyrouter_addons.body_defaults import BodyDefaults
 from anyrouter_addons.credential_vault import CredentialVault
 from anyrouter_addons.header_hygiene import HeaderHygiene
@@ -33,17 +34,19 @@ from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
-keys = KeyRotation(vault, timeouts)
+keys = KeyRotation(vault)
+routing = Routing()
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
 
 pipeline = Pipeline([
-    Routing(),
+    routing,
     vault,
     HeaderHygiene(),
     RequestChecks(),
     LocalEndpoints(),
     keys,
+    Attempts(keys, routing),
     body_defaults,
     event_limit,
     Translation(event_limit, body_defaults),

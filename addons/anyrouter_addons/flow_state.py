@@ -9,6 +9,11 @@ the keys a flow tried, the credentials the client sent) never leaves the process
 The parsed request body is kept here too: parsed once however many addons read it, and
 written back once, in the final phase, after every addon has changed it.
 
+A flow may send its request upstream more than once (another key, another upstream: see
+`phases.Pipeline`): the client's request is kept as it arrived (`keep_client_request`), and
+each new attempt starts from it with the fields of one attempt cleared (`begin_another_attempt`),
+while what the flow as a whole learnt (its keys tried, its earlier attempts) stays.
+
 mitmproxy's HTTP/1 layers see requests, not flows, so a state can be found from its request
 as well (`state_of_request`), for what is decided at the moment bytes are written.
 """
@@ -48,12 +53,17 @@ class FlowState:
     token_count: str | None = None  # "estimate" when the proxy estimated it
     system_prompt: str | None = None  # the mode, when a configured system prompt was put in
     error_shape: str | None = None  # the protocol of errors on a passed-through path
+    rule: str | None = None  # the routes file's route that chose the upstream
+    upstream: str | None = None  # the upstream's name in the routes file
+    attempts: list[str] | None = None  # earlier attempts and how they ended: "relay: 529"
 
     # Kept beside the flow only.
     body: object = field(default=_UNPARSED, metadata={"private": True})
     body_changed: bool = field(default=False, metadata={"private": True})
     exchange: object = field(default=None, metadata={"private": True})  # Translation's
-    attempts: object = field(default=None, metadata={"private": True})  # KeyRotation's keys tried
+    keys_tried: object = field(default=None, metadata={"private": True})  # KeyRotation's
+    target: object = field(default=None, metadata={"private": True})  # Routing's choice
+    client_snapshot: dict | None = field(default=None, metadata={"private": True})
     secrets: object = field(default=None, metadata={"private": True})  # CredentialVault's
     wire_target: tuple[bytes, bytes] | None = field(default=None, metadata={"private": True})
     renamed: object = field(default=None, metadata={"private": True})  # ModelMap's
@@ -70,6 +80,14 @@ class FlowState:
                 shown[name] = value.value if isinstance(value, Route) else value
         return shown
 
+
+# What one attempt decides; a new attempt starts without it.
+_ATTEMPT_FIELDS = (
+    "upstream_model", "translation", "client_request", "key",
+    "upstream_error", "timed_out", "system_prompt", "local",
+    "body", "body_changed", "exchange", "wire_target", "renamed", "ending",
+)
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(FlowState)}
 
 _SHOWN_FIELDS = tuple(f.name for f in dataclasses.fields(FlowState) if not f.metadata.get("private"))
 _states: weakref.WeakKeyDictionary[http.HTTPFlow, FlowState] = weakref.WeakKeyDictionary()
@@ -90,6 +108,25 @@ def state_of_request(request: http.Request) -> FlowState | None:
 def route_of(flow: http.HTTPFlow) -> Route:
     state = _states.get(flow)
     return state.route if state is not None and state.route is not None else Route.PASSTHROUGH
+
+
+def keep_client_request(flow: http.HTTPFlow) -> None:
+    """Keeps the request as the client sent it (credentials already hidden), once."""
+    state = state_of(flow)
+    if state.client_snapshot is None:
+        state.client_snapshot = flow.request.get_state()
+
+
+def begin_another_attempt(flow: http.HTTPFlow) -> None:
+    """The flow's request is the client's again, with no answer and no error, and the state
+    of the previous attempt is cleared."""
+    state = state_of(flow)
+    assert state.client_snapshot is not None, "keep_client_request was not called"
+    flow.response = None
+    flow.error = None
+    flow.request.set_state(state.client_snapshot)
+    for name in _ATTEMPT_FIELDS:
+        setattr(state, name, _DEFAULTS[name])
 
 
 def publish(flow: http.HTTPFlow) -> None:

@@ -1,9 +1,10 @@
-"""API keys: which key each upstream request carries, access tokens, failover and cooldown.
+"""API keys: which key each upstream request carries, access tokens, cooldown.
 
 The key pools themselves (rotation, health, stats) are `anyrouter_core.key_pool`; this addon
 reads the options, puts exactly one key in the header the upstream's protocol expects, and
-retries an upstream error with the next healthy key before anything reached the client. A
-retry waits for its whole answer at most `upstream_timeout` (`UpstreamTimeouts`, passed in).
+tells the pool how each attempt went. Whether a failed attempt is tried again with the next
+key is decided by `Attempts`, which asks `another_key_may_help`; the next attempt's request
+phase then comes back here and takes a key the flow has not tried.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ from anyrouter_core.key_pool import Cooldowns, KeyPool, KeyPools, should_retry
 from anyrouter_core.keys import parse_key_list, token_allowed
 from anyrouter_core.protocols import protocol_named
 
-from . import upstream_client
 from .credential_vault import CredentialVault
-from .upstream_timeouts import UpstreamTimeouts
 from .flow_state import route_of, state_of
 from .responses import answer_locally, error_response
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")
-
-_NOT_FORWARDED = (b"content-length", b"transfer-encoding", b"connection", b"keep-alive")
 
 
 def read_key_option(name: str, value: str) -> list[str]:
@@ -51,22 +48,27 @@ def protocol_for(flow: http.HTTPFlow) -> str:
     return state.client_protocol or state.upstream_protocol
 
 
-class _Attempts:
-    """The keys one flow has used, the latest last. The keys stay here, never on the flow."""
+def attempt_status(flow: http.HTTPFlow) -> int | None:
+    """The status the upstream answered the attempt with; None when it failed to answer."""
+    return flow.response.status_code if flow.response is not None and flow.error is None else None
 
-    __slots__ = ("pool", "tried")
 
-    def __init__(self, pool: KeyPool, key: str) -> None:
+class _KeysTried:
+    """The keys one flow has used from one pool, the latest last. The keys stay here, never
+    on the flow."""
+
+    __slots__ = ("pool", "keys")
+
+    def __init__(self, pool: KeyPool) -> None:
         self.pool = pool
-        self.tried = [key]
+        self.keys: list[str] = []
 
 
 class KeyRotation:
     phase = Phase.KEYS
 
-    def __init__(self, vault: CredentialVault, timeouts: UpstreamTimeouts) -> None:
+    def __init__(self, vault: CredentialVault) -> None:
         self.vault = vault
-        self.timeouts = timeouts
         self.pools = KeyPools()
         self.tokens: list[str] = []
 
@@ -83,8 +85,8 @@ class KeyRotation:
         )
         loader.add_option(
             "key_retries", int, 2,
-            "How many times an upstream error answered before any body was streamed is "
-            "retried with the next healthy key.",
+            "How many times an upstream error answered before anything reached the client is "
+            "retried with the next healthy key of the same upstream.",
         )
         loader.add_option("key_auth_cooldown", int, 3600, "Seconds a key rests after a 401, 402 or 403.")
         loader.add_option(
@@ -129,15 +131,25 @@ class KeyRotation:
         pool = self.pools.server_pool or self.client_pool(flow, self.vault.presented(flow))
         if pool is None:
             return
-        key = pool.choose(time.time())
-        state_of(flow).attempts = _Attempts(pool, key)
+        key = self.take_key(state_of(flow), pool)
         # Exactly one key, in one header: never the other protocol's form beside it, nor the
         # client's key or token where it came.
         self.vault.take_presented(flow)
         name, value = protocol_named(state_of(flow).upstream_protocol).credential_header(key)
         self.vault.send_key(flow, name, value, key)
-        state = state_of(flow)
-        state.key, state.retries = pool.label(key), 0
+        state_of(flow).key = pool.label(key)
+
+    @staticmethod
+    def take_key(state, pool: KeyPool) -> str:
+        """The next key in turn; on another attempt with the same pool, one not tried yet."""
+        now = time.time()
+        tried = state.keys_tried
+        if tried is None or tried.pool is not pool:
+            tried = state.keys_tried = _KeysTried(pool)
+        key = pool.next_untried(tried.keys, now) if tried.keys else None
+        key = key or pool.choose(now)
+        tried.keys.append(key)
+        return key
 
     def client_pool(self, flow: http.HTTPFlow, presented: str | None) -> KeyPool | None:
         if presented is None:
@@ -148,76 +160,39 @@ class KeyRotation:
             answer_locally(flow, error_response(protocol_for(flow), ProxyError(401, f"unusable API key: {exc}")))
             return None
 
-    def response(self, flow: http.HTTPFlow):
-        """Records the outcome; a coroutine (the retries) only when the answer is worth retrying."""
-        attempts = state_of(flow).attempts
-        response = flow.response
-        if attempts is None or response is None or state_of(flow).local:
-            return None
-        self.record(attempts, response.status_code, response)
-        return self.retry_while_worth_it(flow, attempts) if self.worth_retrying(flow, attempts) else None
-
-    async def retry_while_worth_it(self, flow: http.HTTPFlow, attempts: _Attempts) -> None:
-        while self.worth_retrying(flow, attempts):
-            key = attempts.pool.next_untried(attempts.tried, time.time())
-            if key is None:
-                break
-            attempts.tried.append(key)
-            await self.retry_with(flow, attempts, key)
-
-    def worth_retrying(self, flow: http.HTTPFlow, attempts: _Attempts) -> bool:
-        response = flow.response
-        assert response
-        # A streamed answer has reached the client already: too late to take it back.
-        already_streamed = bool(response.stream) and response.status_code < 400
+    def another_key_may_help(self, flow: http.HTTPFlow) -> bool:
+        """Whether the attempt that just ended is worth trying again with another key of the
+        same pool: its answer is one another key may change, a healthy key is left untried,
+        and `key_retries` is not spent."""
+        tried = state_of(flow).keys_tried
         return (
-            not already_streamed
-            and should_retry(response.status_code)
-            and len(attempts.tried) <= ctx.options.key_retries
+            tried is not None
+            and should_retry(attempt_status(flow))
+            and len(tried.keys) <= ctx.options.key_retries
+            and tried.pool.has_untried(tried.keys, time.time())
         )
 
-    async def retry_with(self, flow: http.HTTPFlow, attempts: _Attempts, key: str) -> None:
-        request = flow.request
-        path, fields = self.vault.wire_request(flow)
-        wire_headers = http.Headers(fields)  # a copy: the flow keeps showing fingerprints
-        name, value = protocol_named(state_of(flow).upstream_protocol).credential_header(key)
-        wire_headers[name] = value
-        self.vault.remember_sent(flow, key)
-        state = state_of(flow)
-        state.key, state.retries = attempts.pool.label(key), len(attempts.tried) - 1
-        try:
-            answer = await upstream_client.send(
-                scheme=request.scheme,
-                host=request.host,
-                port=request.port,
-                method=request.method,
-                path=path,
-                headers=list(wire_headers.fields),
-                body=request.raw_content or b"",
-                timeout=self.timeouts.limit or None,  # 0: no limit
-                verify_tls=not ctx.options.ssl_insecure,
-            )
-        except (OSError, TimeoutError) as exc:
-            attempts.pool.record(key, None, time.time(), message=f"retry failed: {exc}")
-            log.info("retry with key %s could not reach the upstream: %s", state.key, exc)
+    def record_attempt(self, flow: http.HTTPFlow) -> None:
+        """Tells the pool how the attempt with the flow's latest key ended."""
+        tried = state_of(flow).keys_tried
+        if tried is None or not tried.keys or state_of(flow).local:
             return
-        headers = [(name, value) for name, value in answer.headers if name.lower() not in _NOT_FORWARDED]
-        flow.response = http.Response.make(answer.status, answer.body, headers)
-        self.record(attempts, answer.status, flow.response)
-
-    @staticmethod
-    def record(attempts: _Attempts, status: int, response: http.Response) -> None:
+        key, response, now = tried.keys[-1], flow.response, time.time()
+        status = attempt_status(flow)
+        if status is None:
+            message = flow.error.msg if flow.error is not None else "no answer"
+            tried.pool.record(key, None, now, message=message)
+            return
+        assert response is not None
         message = ""
         if status >= 400:
             content = response.get_content(strict=False) or b""
             message = parse_upstream_error(status, response.headers.get("content-type", ""), content).message
-        attempts.pool.record(
-            attempts.tried[-1], status, time.time(),
-            retry_after=response.headers.get("retry-after"), message=message,
-        )
+        tried.pool.record(key, status, now, retry_after=response.headers.get("retry-after"), message=message)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self.record_attempt(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        attempts = state_of(flow).attempts
-        if attempts is not None and flow.error is not None:
-            attempts.pool.record(attempts.tried[-1], None, time.time(), message=flow.error.msg)
-
+        if flow.error is not None:
+            self.record_attempt(flow)

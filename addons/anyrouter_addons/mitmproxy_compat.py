@@ -30,6 +30,17 @@ What is relied on, and why:
   (`proxy.server.ConnectionHandler.open_connection`), and the `proxyserver` addon's
   `connections` (by client id), a handler's `transports` and `close_connection`: what
   `connection_attempt` and `close_upstream_connection` use to end a silent upstream.
+- `proxy.layers.http.HttpStream.send_response` (called when an upstream's answer is complete,
+  before the `response` hook) and `HttpStream.handle_protocol_error` (when the upstream
+  cannot be reached or fails, before the `error` hook): wrapped by `install_another_attempts`
+  so that, while nothing has reached the client, the request can be sent again (another key,
+  another upstream) by the same flow, whose answer then streams as any other. Sending it uses
+  HttpStream's `flow`, `stream_id`, `context.server`, `client_state`/`server_state` with
+  `state_done`, `state_wait_for_response_headers` and `state_consume_response_body`,
+  `response_body_buf`, `make_server_connection`, and the layer's `SendHttp`,
+  `RequestHeaders`, `RequestData`, `RequestTrailers`, `RequestEndOfMessage`,
+  `ResponseProtocolError` and `HttpResponseHeadersHook`, as mitmproxy sends a request itself;
+  `proxy.commands.StartHook` for the hook that prepares the next attempt.
 - `contentviews.registry._by_name` and `on_change`: mitmproxy can add a contentview but not
   remove one (`remove_contentview`).
 - `utils.human.parse_size` and `net.http.url.hostport`: sizes and addresses read and written
@@ -46,6 +57,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import mitmproxy.flow
 import mitmproxy.version
 from mitmproxy import connection, contentviews, ctx, http
 
@@ -83,6 +95,8 @@ from mitmproxy.utils import human  # noqa: E402
 _ORIGINAL_HTTP1_SERVER_SEND = _http1.Http1Server.send
 _ORIGINAL_HTTP1_CLIENT_SEND = _http1.Http1Client.send
 _ORIGINAL_CHECK_BODY_SIZE = http_layer.HttpStream.check_body_size
+_ORIGINAL_SEND_RESPONSE = http_layer.HttpStream.send_response
+_ORIGINAL_HANDLE_PROTOCOL_ERROR = http_layer.HttpStream.handle_protocol_error
 
 
 # ---------------------------------------------------------------------- failure endings
@@ -183,6 +197,100 @@ def _answer_before_the_body(stream: http_layer.HttpStream, response: http.Respon
     yield from stream.send_response()
     yield http_layer.SendHttp(http_layer.ResponseEndOfMessage(stream.stream_id), stream.context.client)
     flow.live = False
+
+
+# ---------------------------------------------------------------------- another attempt
+
+ANOTHER_ATTEMPT_HOOK = "anyrouter_another_attempt"
+
+
+@dataclass
+class AnotherAttemptHook(commands.StartHook):
+    """The flow's request goes upstream again: addons make it what the next attempt sends
+    (another key, another upstream), or answer it themselves. anyrouter's own hook: only its
+    pipeline handles it; mitmproxy's addons never see an abandoned attempt."""
+
+    flow: http.HTTPFlow
+    name = ANOTHER_ATTEMPT_HOOK
+
+
+_wants_another: Callable[[http.HTTPFlow], bool] | None = None
+
+
+def install_another_attempts(wants_another: Callable[[http.HTTPFlow], bool]) -> None:
+    """From now on, when an upstream's answer is complete and none of it has reached the
+    client, or the upstream failed (`flow.error` set) before anything reached the client,
+    `wants_another(flow)` is asked first. When it says yes, the `anyrouter_another_attempt`
+    hook runs, and the flow's request, as the hook left it, is sent again (or the response
+    the hook set, if it set one, is sent to the client). The new answer runs through the
+    `responseheaders` and `response` hooks like a first one, streamed or not; the abandoned
+    one runs through no other hook."""
+    global _wants_another
+    _wants_another = wants_another
+    http_layer.HttpStream.send_response = _send_response_or_attempt_again
+    http_layer.HttpStream.handle_protocol_error = _handle_protocol_error_or_attempt_again
+
+
+def uninstall_another_attempts() -> None:
+    global _wants_another
+    _wants_another = None
+    http_layer.HttpStream.send_response = _ORIGINAL_SEND_RESPONSE
+    http_layer.HttpStream.handle_protocol_error = _ORIGINAL_HANDLE_PROTOCOL_ERROR
+
+
+def _send_response_or_attempt_again(self: http_layer.HttpStream, already_streamed: bool = False):
+    wants_another = _wants_another
+    if not already_streamed and wants_another is not None and wants_another(self.flow):
+        yield from _attempt_again(self)
+        return
+    yield from _ORIGINAL_SEND_RESPONSE(self, already_streamed)
+
+
+def _handle_protocol_error_or_attempt_again(self: http_layer.HttpStream, event):
+    wants_another = _wants_another
+    if (
+        wants_another is not None
+        and isinstance(event, http_layer.ResponseProtocolError)
+        and self.client_state == self.state_done
+        and self.server_state in (self.state_wait_for_response_headers, self.state_consume_response_body)
+    ):
+        self.flow.error = mitmproxy.flow.Error(event.message)  # what `wants_another` reads
+        if wants_another(self.flow):
+            yield from _attempt_again(self)
+            return
+    yield from _ORIGINAL_HANDLE_PROTOCOL_ERROR(self, event)
+
+
+def _attempt_again(stream: http_layer.HttpStream):
+    flow = stream.flow
+    yield AnotherAttemptHook(flow)
+    if flow.response is not None:
+        # The hook answered itself (the next upstream cannot take the request, say).
+        flow.error = None
+        flow.response.timestamp_start = time.time()
+        yield http_layer.HttpResponseHeadersHook(flow)
+        yield from _ORIGINAL_SEND_RESPONSE(stream)
+        return
+    flow.error = None
+    stream.response_body_buf.clear()
+    # Set first: a failure to connect comes back through `handle_protocol_error`, which may
+    # attempt once more.
+    stream.server_state = stream.state_wait_for_response_headers
+    if not (yield from stream.make_server_connection()):
+        return
+    yield from _send_request(stream, flow.request)
+
+
+def _send_request(stream: http_layer.HttpStream, request: http.Request):
+    server = stream.context.server
+    content = request.raw_content
+    done_after_headers = not (content or request.trailers)
+    yield http_layer.SendHttp(http_layer.RequestHeaders(stream.stream_id, request, done_after_headers), server)
+    if content:
+        yield http_layer.SendHttp(http_layer.RequestData(stream.stream_id, content), server)
+    if request.trailers:
+        yield http_layer.SendHttp(http_layer.RequestTrailers(stream.stream_id, request.trailers), server)
+    yield http_layer.SendHttp(http_layer.RequestEndOfMessage(stream.stream_id), server)
 
 
 # ---------------------------------------------------------------------- headers on the wire only

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from mitmproxy import http
 
-from .flow_state import publish, write_request_body
+from .flow_state import begin_another_attempt, keep_client_request, publish, route_of, write_request_body
+from .mitmproxy_compat import ANOTHER_ATTEMPT_HOOK
 
 if TYPE_CHECKING:
     from .credential_vault import CredentialVault
@@ -93,6 +94,13 @@ class Pipeline:
     A step that raises in a flow's hook is logged and the others still run, as with separate
     addons; errors in load and configure reach mitmproxy, which refuses a bad option. The
     steps' commands (`anyrouter.stats`) are the pipeline's, so mitmproxy finds them.
+
+    A request can go upstream more than once (another key, another upstream), and the steps'
+    order decides each attempt as it decided the first: so the pipeline keeps the client's
+    request before any step changes it, and on anyrouter's own hook for another attempt
+    (`mitmproxy_compat.AnotherAttemptHook`) lets the steps that choose it say what it is
+    (`prepare_another_attempt`), starts the flow again from the client's request, and runs
+    the request phase again.
     """
 
     def __init__(self, steps: list) -> None:
@@ -100,9 +108,24 @@ class Pipeline:
         for name in sorted({name for step in self.steps for name in _hook_names(step)}):
             setattr(self, name, self._dispatcher(name, [getattr(step, name) for step in self.steps
                                                         if callable(getattr(step, name, None))]))
+        # The request phase runs behind `request` below, which keeps the client's request first.
+        self._run_request_phase = self.__dict__.pop("request", None)
+        self._preparers = [step.prepare_another_attempt for step in self.steps
+                           if callable(getattr(step, "prepare_another_attempt", None))]
         for step in self.steps:
             for name, method in _commands(step):
                 setattr(self, name, method)
+
+    def request(self, flow: http.HTTPFlow):
+        if route_of(flow).client_protocol is not None:
+            keep_client_request(flow)
+        return self._run_request_phase(flow) if self._run_request_phase else None
+
+    def anyrouter_another_attempt(self, flow: http.HTTPFlow):
+        for prepare in self._preparers:
+            prepare(flow)
+        begin_another_attempt(flow)
+        return self.request(flow)
 
     def step(self, cls: type):
         return next(step for step in self.steps if isinstance(step, cls))
@@ -131,6 +154,8 @@ HOOKS = (
     "client_connected", "client_disconnected",
 )
 
+
+assert Pipeline.anyrouter_another_attempt.__name__ == ANOTHER_ATTEMPT_HOOK
 
 # Errors in these reach mitmproxy (a bad option value must be refused, a failed load seen).
 _LIFECYCLE = frozenset({"load", "configure", "running", "done"})

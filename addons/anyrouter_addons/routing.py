@@ -55,3 +55,16 @@ class Routing:
         content = flow.request.get_content(strict=False) or b""
         state.model = scanned_model(content)
         state.stream = scanned_stream(content)
+
+    def has_fallback(self, flow: http.HTTPFlow) -> bool:
+        return False
+
+    def take_fallback(self, flow: http.HTTPFlow) -> None:
+        raise NotImplementedError
+
+    def record_attempt(self, flow: http.HTTPFlow) -> None:
+        pass
+
+    @staticmethod
+    def upstream_label(state) -> str:
+        return state.upstream or "upstream"

@@ -64,6 +64,7 @@ class UpstreamTimeouts:
         self._connecting.pop(data.client.id, None)
 
     def request(self, flow: http.HTTPFlow) -> None:
+        self._stop_watching(flow)  # another attempt's: the previous one is over
         if flow.response is None and self.limit:
             state = state_of(flow)
             state.last_activity = time.monotonic()

@@ -188,6 +188,10 @@ class KeyPool:
         index = self._first_healthy(now, tried)
         return None if index is None else self._take(index)
 
+    def has_untried(self, tried: Collection[str], now: float) -> bool:
+        """Whether `next_untried` would give a key (without taking it)."""
+        return self._first_healthy(now, tried) is not None
+
     def record(
         self, key: str, status: int | None, now: float, *, retry_after: str | None = None, message: str = ""
     ) -> None:

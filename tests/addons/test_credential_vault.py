@@ -24,7 +24,8 @@ from mitmproxy.proxy.layers.http import (
 )
 from mitmproxy.test import tflow, tutils
 
-from anyrouter_addons import upstream_client
+from anyrouter_addons.attempts import Attempts
+from anyrouter_addons.mitmproxy_compat import AnotherAttemptHook
 from anyrouter_addons.credential_vault import CredentialVault
 
 CLIENT_KEYS = "sk-ant-client-one-0000001,sk-ant-client-two-0000002"
@@ -194,23 +195,21 @@ def test_server_keys_and_access_tokens_never_show(chain):
     assert b"team-token" not in wire_head(flow)
 
 
-def test_a_retry_with_the_next_key_sends_every_other_carrier_as_the_first_attempt(chain, monkeypatch):
-    sent = []
-
-    async def upstream(**request):
-        sent.append(request)
-        return upstream_client.UpstreamAnswer(200, "OK", [(b"content-type", b"application/json")], b"{}")
-
-    monkeypatch.setattr(upstream_client, "send", upstream)
+def test_a_retry_with_the_next_key_sends_every_other_carrier_as_the_first_attempt(chain):
     flow = flow_with({"x-api-key": CLIENT_KEYS, **PASSED_ON}, path=f"/v1/messages?key={QUERY_KEY}")
     chain.run(HttpRequestHeadersHook, flow)
     chain.run(HttpRequestHook, flow)
+    first_line = wire_head(flow).split(b"\r\n")[0]
     flow.response = tutils.tresp(status_code=529, content=b"overloaded")
     chain.run(HttpResponseHeadersHook, flow)
-    chain.run(HttpResponseHook, flow)
-    [retry] = sent
-    assert retry["path"] == f"/v1/messages?key={QUERY_KEY}"
-    headers = http.Headers(retry["headers"])
-    assert headers["x-api-key"] == "sk-ant-client-two-0000002"
-    assert [headers[name] for name in PASSED_ON] == list(PASSED_ON.values())
-    assert flow.response.status_code == 200
+    assert chain.addon(Attempts).wants_another_attempt(flow)
+    chain.run(AnotherAttemptHook, flow)
+    assert flow.response is None
+    head = wire_head(flow)
+    assert head.split(b"\r\n")[0] == first_line
+    assert f"?key={QUERY_KEY}".encode() in first_line
+    assert b"x-api-key: sk-ant-client-two-0000002\r\n" in head
+    for name, value in PASSED_ON.items():
+        assert f"{name}: {value}\r\n".encode() in head
+    assert flow.request.headers["x-api-key"] == "sk-…0002"
+    assert flow.metadata["anyrouter"]["attempts"] == ["upstream key sk-…0001: 529"]
