@@ -52,12 +52,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import permutations
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from .hop_headers import STANDARD_HOP_BY_HOP
 from .keys import CREDENTIAL_HEADERS
 from .protocols import PROTOCOLS, ROUTES
+from .yaml_lines import FileLineError, describe, is_comment, item_line, key_line, load_document, own_line, value_line
 
 Pair = tuple[str, str]
 
@@ -74,11 +72,8 @@ _RULE_KEYS = ("match", "set", "add", "remove")
 _MATCH_KEYS = ("route", "path")
 
 
-class HeaderRuleError(ValueError):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
-        self.line = line
-        self.message = message
+class HeaderRuleError(FileLineError):
+    """A mistake in header rules, on the 1-based line of the file that holds them."""
 
 
 def forbidden_reason(name: str) -> str | None:
@@ -153,19 +148,25 @@ def apply_header_rules(
 
 def parse_header_rules(text: str) -> tuple[HeaderRule, ...]:
     """The rules in a file's text (JSON or YAML). Raises HeaderRuleError with a line number."""
-    document = _load(text)
+    return header_rules_from_document(load_document(text, HeaderRuleError))
+
+
+def header_rules_from_document(document: object) -> tuple[HeaderRule, ...]:
+    """The rules in a document already loaded by `yaml_lines.load_document`, or in a mapping
+    inside a larger one (a routes file's `headers`): the lines its errors carry are those of
+    the file it was loaded from."""
     if document is None:
         return ()
     if not isinstance(document, dict):
         raise HeaderRuleError(
-            _own_line(document),
+            own_line(document),
             "the file must hold a mapping: header names to values, or a 'rules' list",
         )
     if "rules" in document:
         for key in document:
-            if key != "rules" and not _is_comment(key):
+            if key != "rules" and not is_comment(key):
                 raise HeaderRuleError(
-                    _key_line(document, key),
+                    key_line(document, key),
                     f"unexpected key {key!r} beside 'rules' (a file is either a flat mapping "
                     "of headers to set or a 'rules' list)",
                 )
@@ -173,71 +174,10 @@ def parse_header_rules(text: str) -> tuple[HeaderRule, ...]:
         if rules is None:
             return ()
         if not isinstance(rules, list):
-            raise HeaderRuleError(_value_line(document, "rules"), "'rules' must be a list of rules")
+            raise HeaderRuleError(value_line(document, "rules"), "'rules' must be a list of rules")
         return tuple(_rule(rules, index) for index in range(len(rules)))
     pairs = _header_values(document, "header")
-    return (HeaderRule(line=_own_line(document), set=pairs),) if pairs else ()
-
-
-def _load(text: str) -> object:
-    yaml = YAML(typ="rt")
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "not valid JSON or YAML"
-        raise HeaderRuleError(line, f"not valid JSON or YAML: {problem}") from None
-    except YAMLError as exc:  # unmarked, e.g. a control character (ReaderError has a position)
-        position = getattr(exc, "position", None)
-        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
-        raise HeaderRuleError(line, f"not valid JSON or YAML: {str(exc).splitlines()[0]}") from None
-
-
-def _is_comment(key: object) -> bool:
-    return isinstance(key, str) and key.startswith("__")
-
-
-def _own_line(node: object, default: int = 1) -> int:
-    lc = getattr(node, "lc", None)
-    return lc.line + 1 if lc is not None and lc.line is not None else default
-
-
-def _key_line(mapping: object, key: object) -> int:
-    try:
-        return mapping.lc.key(key)[0] + 1  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, TypeError):
-        return _own_line(mapping)
-
-
-def _value_line(mapping: object, key: object) -> int:
-    if mapping.get(key) is None:  # type: ignore[attr-defined]
-        return _key_line(mapping, key)  # a null has no place of its own: ruamel points past it
-    try:
-        return mapping.lc.value(key)[0] + 1  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, TypeError):
-        return _key_line(mapping, key)
-
-
-def _item_line(sequence: object, index: int) -> int:
-    try:
-        return sequence.lc.item(index)[0] + 1  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return _own_line(sequence)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"  # YAML also reads dates and timestamps
+    return (HeaderRule(line=own_line(document), set=pairs),) if pairs else ()
 
 
 def _header_name(name: object, line: int) -> str:
@@ -253,19 +193,19 @@ def _header_values(mapping: dict, what: str) -> tuple[Pair, ...]:
     pairs: list[Pair] = []
     seen: dict[str, str] = {}
     for name, value in mapping.items():
-        if _is_comment(name):
+        if is_comment(name):
             continue
-        line = _key_line(mapping, name)
+        line = key_line(mapping, name)
         name = _header_name(name, line)
         if not isinstance(value, str):
             raise HeaderRuleError(
-                _value_line(mapping, name),
-                f"the value of {what} {name!r} is {_describe(value)}; header values are "
+                value_line(mapping, name),
+                f"the value of {what} {name!r} is {describe(value)}; header values are "
                 f"strings: quote it",
             )
         if _BAD_VALUE_CHARACTER.search(value):
             raise HeaderRuleError(
-                _value_line(mapping, name), f"the value of {what} {name!r} contains CR, LF or NUL"
+                value_line(mapping, name), f"the value of {what} {name!r} contains CR, LF or NUL"
             )
         if name.lower() in seen:
             raise HeaderRuleError(line, f"{name!r} is named twice (also as {seen[name.lower()]!r})")
@@ -276,13 +216,13 @@ def _header_values(mapping: dict, what: str) -> tuple[Pair, ...]:
 
 def _rule(rules: list, index: int) -> HeaderRule:
     node = rules[index]
-    line = _item_line(rules, index)
+    line = item_line(rules, index)
     if not isinstance(node, dict):
-        raise HeaderRuleError(line, f"rule {index + 1} must be a mapping with match/set/add/remove, not {_describe(node)}")
+        raise HeaderRuleError(line, f"rule {index + 1} must be a mapping with match/set/add/remove, not {describe(node)}")
     for key in node:
-        if not _is_comment(key) and key not in _RULE_KEYS:
+        if not is_comment(key) and key not in _RULE_KEYS:
             raise HeaderRuleError(
-                _key_line(node, key), f"unknown key {key!r} in a rule (allowed: {', '.join(_RULE_KEYS)})"
+                key_line(node, key), f"unknown key {key!r} in a rule (allowed: {', '.join(_RULE_KEYS)})"
             )
     routes, path = _match(node)
     set_pairs = _section_mapping(node, "set")
@@ -298,7 +238,7 @@ def _section_mapping(rule: dict, key: str) -> tuple[Pair, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise HeaderRuleError(_value_line(rule, key), f"{key!r} must map header names to values")
+        raise HeaderRuleError(value_line(rule, key), f"{key!r} must map header names to values")
     return _header_values(value, key)
 
 
@@ -307,10 +247,10 @@ def _remove(rule: dict) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (_header_name(value, _value_line(rule, "remove")),)
+        return (_header_name(value, value_line(rule, "remove")),)
     if not isinstance(value, list):
-        raise HeaderRuleError(_value_line(rule, "remove"), "'remove' must be a header name or a list of them")
-    return tuple(_header_name(name, _item_line(value, i)) for i, name in enumerate(value))
+        raise HeaderRuleError(value_line(rule, "remove"), "'remove' must be a header name or a list of them")
+    return tuple(_header_name(name, item_line(value, i)) for i, name in enumerate(value))
 
 
 def _match(rule: dict) -> tuple[frozenset[str], re.Pattern[str] | None]:
@@ -318,11 +258,11 @@ def _match(rule: dict) -> tuple[frozenset[str], re.Pattern[str] | None]:
     if match is None:
         return frozenset(), None
     if not isinstance(match, dict):
-        raise HeaderRuleError(_value_line(rule, "match"), "'match' must be a mapping with route and/or path")
+        raise HeaderRuleError(value_line(rule, "match"), "'match' must be a mapping with route and/or path")
     for key in match:
-        if not _is_comment(key) and key not in _MATCH_KEYS:
+        if not is_comment(key) and key not in _MATCH_KEYS:
             raise HeaderRuleError(
-                _key_line(match, key), f"unknown key {key!r} in match (allowed: {', '.join(_MATCH_KEYS)})"
+                key_line(match, key), f"unknown key {key!r} in match (allowed: {', '.join(_MATCH_KEYS)})"
             )
     return _routes(match), _path(match)
 
@@ -332,11 +272,11 @@ def _routes(match: dict) -> frozenset[str]:
     if value is None:
         return frozenset()
     if isinstance(value, str):
-        items, lines = [value], [_value_line(match, "route")]
+        items, lines = [value], [value_line(match, "route")]
     elif isinstance(value, list):
-        items, lines = list(value), [_item_line(value, i) for i in range(len(value))]
+        items, lines = list(value), [item_line(value, i) for i in range(len(value))]
     else:
-        raise HeaderRuleError(_value_line(match, "route"), "'route' must be a route name or a list of them")
+        raise HeaderRuleError(value_line(match, "route"), "'route' must be a route name or a list of them")
     routes = set()
     for item, line in zip(items, lines):
         name = item.strip().lower().replace("->", "→") if isinstance(item, str) else item
@@ -352,7 +292,7 @@ def _path(match: dict) -> re.Pattern[str] | None:
     value = match.get("path")
     if value is None:
         return None
-    line = _value_line(match, "path")
+    line = value_line(match, "path")
     if not isinstance(value, str):
         raise HeaderRuleError(line, "'path' must be a regular expression (a string)")
     try:
