@@ -20,7 +20,7 @@ from anyrouter_addons.model_map import ModelMap
 from anyrouter_addons.passthrough_errors import PassthroughErrors
 from anyrouter_addons.phases import Finish, Pipeline
 from anyrouter_addons.request_checks import RequestChecks
-from anyrouter_addons.routing import Routing
+from anyrouter_addons.routing import Routing, UpstreamAddress
 from anyrouter_addons.sse_contentview import SSEContentview
 from anyrouter_addons.startup import FreezeStartupObjects
 from anyrouter_addons.stats import Stats
@@ -35,7 +35,7 @@ from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
 keys = KeyRotation(vault)
-routing = Routing()
+routing = Routing(keys)
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
 
@@ -44,7 +44,7 @@ pipeline = Pipeline([
     vault,
     HeaderHygiene(),
     RequestChecks(),
-    LocalEndpoints(),
+    LocalEndpoints(routing),
     keys,
     Attempts(keys, routing),
     body_defaults,
@@ -54,12 +54,13 @@ pipeline = Pipeline([
     SystemPrompt(),
     ModelMap(event_limit),
     HeaderRules(),
+    UpstreamAddress(),
     SSEPassthrough(),
     timeouts,
     UpstreamErrors(),
     PassthroughErrors(),
     UpstreamFailures(),
-    Stats(keys),
+    Stats(keys, routing),
     AccessLog(),
     SSEContentview(),
     FreezeStartupObjects(),

@@ -1,4 +1,5 @@
-"""One info line per request (route, model, key fingerprint, retries, status, duration), and
+"""One info line per request (route, upstream, model, key fingerprint, retries, status,
+duration), and
 the same facts as the flow's comment in mitmweb, with failed flows marked (streams that ended
 in an error included)."""
 
@@ -28,21 +29,32 @@ def duration_s(flow: http.HTTPFlow) -> float | None:
     return end - flow.request.timestamp_start if end else None
 
 
+def describe_upstream(state: FlowState) -> str | None:
+    """`route haiku→local`, when a routes file chose the upstream."""
+    return f"route {state.rule}→{state.upstream}" if state.rule else None
+
+
 def access_line(flow: http.HTTPFlow) -> str:
     state = state_of(flow)
     request = flow.request
     status = str(flow.response.status_code) if flow.response is not None else "error"
     seconds = duration_s(flow)
     duration = f"{seconds * 1000:.0f}ms" if seconds is not None else "-"
+    routed = f"route={state.rule} " if state.rule else ""
+    renamed = f"→{state.upstream_model}" if state.upstream_model else ""
     return (
-        f"{describe_route(state)} {request.method} {request.path} "
-        f"model={state.model or '-'} key={state.key or '-'} "
+        f"{describe_route(state)} {request.method} {request.path} {routed}"
+        f"upstream={state.upstream or request.host} model={state.model or '-'}{renamed} key={state.key or '-'} "
         f"retries={state.retries or 0} status={status} {duration}"
     )
 
 
 def flow_comment(state: FlowState) -> str:
-    parts = [describe_route(state), state.model or "-", f"key {state.key or '-'}"]
+    parts = [describe_route(state)]
+    upstream = describe_upstream(state)
+    if upstream:
+        parts.append(upstream)
+    parts += [state.upstream_model or state.model or "-", f"key {state.key or '-'}"]
     retries = state.retries or 0
     parts.append(f"{retries} {'retry' if retries == 1 else 'retries'}")
     if state.upstream_error:

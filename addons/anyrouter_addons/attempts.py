@@ -20,8 +20,9 @@ import logging
 
 from mitmproxy import http
 
+from .attempt_outcome import outcome_of, upstream_failed
 from .flow_state import state_of
-from .key_rotation import KeyRotation, attempt_status
+from .key_rotation import KeyRotation
 from .mitmproxy_compat import install_another_attempts, uninstall_another_attempts
 from .phases import Phase
 from .routing import Routing
@@ -32,25 +33,6 @@ log = logging.getLogger("anyrouter")
 class _Next(enum.Enum):
     ANOTHER_KEY = "another key"
     NEXT_UPSTREAM = "the next upstream"
-
-
-def upstream_failed(flow: http.HTTPFlow) -> bool:
-    """Whether the attempt failed because of the upstream, not the request: another upstream
-    may answer it."""
-    status = attempt_status(flow)
-    if status is None or status == 429 or status >= 500:
-        return True
-    content_type = flow.response.headers.get("content-type", "") if flow.response is not None else ""
-    return content_type.lower().startswith("text/html")  # a gateway's or a firewall's page
-
-
-def outcome_of(flow: http.HTTPFlow) -> str:
-    """How an attempt ended, in a few words for logs and the flow's record of attempts."""
-    status = attempt_status(flow)
-    if status is not None:
-        return str(status)
-    timed_out = state_of(flow).timed_out
-    return timed_out or (flow.error.msg if flow.error is not None else "no answer")
 
 
 class Attempts:

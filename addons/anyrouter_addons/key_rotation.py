@@ -20,8 +20,10 @@ from anyrouter_core.key_pool import Cooldowns, KeyPool, KeyPools, should_retry
 from anyrouter_core.keys import parse_key_list, token_allowed
 from anyrouter_core.protocols import protocol_named
 
+from .attempt_outcome import attempt_status
 from .credential_vault import CredentialVault
-from .flow_state import route_of, state_of
+from .flow_state import FlowState, route_of, state_of
+from .mitmproxy_compat import is_loopback, listen_hosts
 from .responses import answer_locally, error_response
 from .phases import Phase
 
@@ -48,9 +50,13 @@ def protocol_for(flow: http.HTTPFlow) -> str:
     return state.client_protocol or state.upstream_protocol
 
 
-def attempt_status(flow: http.HTTPFlow) -> int | None:
-    """The status the upstream answered the attempt with; None when it failed to answer."""
-    return flow.response.status_code if flow.response is not None and flow.error is None else None
+_LISTENER_OPTIONS = frozenset({"mode", "listen_host", "upstream_keys", "access_tokens", "routes", "open_relay"})
+
+
+def chosen_upstream(state: FlowState):
+    """The routes file upstream the flow goes to (None: the reverse target)."""
+    choice = state.target
+    return choice.upstream if choice is not None else None
 
 
 class _KeysTried:
@@ -71,6 +77,22 @@ class KeyRotation:
         self.vault = vault
         self.pools = KeyPools()
         self.tokens: list[str] = []
+        self.open_relay = False
+
+    def open_relay_problem(self, has_server_keys: bool) -> str | None:
+        """Why server-side keys must not be served as configured, or None: a listener that
+        other machines can reach, with no access tokens, would spend them for anyone."""
+        if not has_server_keys or self.tokens or self.open_relay:
+            return None
+        exposed = [host for host in listen_hosts() if not is_loopback(host)]
+        if not exposed:
+            return None
+        where = ", ".join(host or "every address (no listen host given)" for host in exposed)
+        return (
+            f"refusing to serve server-side keys on {where} without access_tokens: anyone who can "
+            "reach the port would spend those keys. Set access_tokens, listen on 127.0.0.1 "
+            "(--mode reverse:URL@127.0.0.1:PORT), or set open_relay=true if that is intended"
+        )
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -82,6 +104,12 @@ class KeyRotation:
             "access_tokens", str, "",
             "Tokens clients must present (x-api-key, Authorization: Bearer, x-goog-api-key or ?key=) when "
             "upstream_keys is set; same forms. Without one a request gets 401.",
+        )
+        loader.add_option(
+            "open_relay", bool, False,
+            "Allow server-side keys (upstream_keys, or keys in a routes file) on a listener "
+            "other machines can reach without access_tokens. Off: such a proxy refuses to "
+            "start, since anyone who can reach its port would spend those keys.",
         )
         loader.add_option(
             "key_retries", int, 2,
@@ -102,11 +130,17 @@ class KeyRotation:
             self.pools.set_server_keys(read_key_option("upstream_keys", options.upstream_keys))
         if "access_tokens" in updated:
             self.tokens = read_key_option("access_tokens", options.access_tokens)
-        if self.tokens and self.pools.server_pool is None:
+        if self.tokens and not self.pools.has_server_keys:
             raise exceptions.OptionsError(
-                "access_tokens needs upstream_keys: clients present a token instead of a key, "
-                "so the proxy must have upstream keys of its own to send"
+                "access_tokens needs upstream_keys (or keys in the routes file): clients present "
+                "a token instead of a key, so the proxy must have upstream keys of its own to send"
             )
+        if "open_relay" in updated:
+            self.open_relay = options.open_relay
+        if updated & _LISTENER_OPTIONS:
+            problem = self.open_relay_problem(self.pools.has_server_keys)
+            if problem:
+                raise exceptions.OptionsError(problem)
         if options.key_retries < 0:
             raise exceptions.OptionsError(f"key_retries must be 0 or more, not {options.key_retries}")
         if updated & {"key_auth_cooldown", "key_rate_limit_cooldown", "key_error_cooldown"}:
@@ -128,8 +162,10 @@ class KeyRotation:
             error = ProxyError(401, "a valid access token is required (x-api-key or Authorization: Bearer)")
             answer_locally(flow, error_response(protocol_for(flow), error))
             return
-        pool = self.pools.server_pool or self.client_pool(flow, self.vault.presented(flow))
+        pool = self.pool_for(flow)
         if pool is None:
+            if self.tokens:
+                self.vault.take_presented(flow)  # a token is for the proxy, never for an upstream
             return
         key = self.take_key(state_of(flow), pool)
         # Exactly one key, in one header: never the other protocol's form beside it, nor the
@@ -138,6 +174,18 @@ class KeyRotation:
         name, value = protocol_named(state_of(flow).upstream_protocol).credential_header(key)
         self.vault.send_key(flow, name, value, key)
         state_of(flow).key = pool.label(key)
+
+    def pool_for(self, flow: http.HTTPFlow) -> KeyPool | None:
+        """The keys the flow's upstream gets: a routes file upstream's own, else the server
+        pool for the reverse target, else the client's (never an access token)."""
+        upstream = chosen_upstream(state_of(flow))
+        if upstream is not None:
+            pool = self.pools.upstream_pool(upstream.name)
+        else:
+            pool = self.pools.server_pool
+        if pool is not None or self.tokens:
+            return pool
+        return self.client_pool(flow, self.vault.presented(flow))
 
     @staticmethod
     def take_key(state, pool: KeyPool) -> str:

@@ -43,6 +43,8 @@ What is relied on, and why:
   `proxy.commands.StartHook` for the hook that prepares the next attempt.
 - `contentviews.registry._by_name` and `on_change`: mitmproxy can add a contentview but not
   remove one (`remove_contentview`).
+- `proxy.mode_specs.ProxyMode.parse(...).listen_host`: where the listeners of the `mode`
+  option will listen (`listen_hosts`).
 - `utils.human.parse_size` and `net.http.url.hostport`: sizes and addresses read and written
   as mitmproxy's own options and URLs do (`parse_mitmproxy_size`, `host_with_port`).
 
@@ -53,6 +55,7 @@ the pinned 12.3.1.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +91,7 @@ check_mitmproxy_version()
 from mitmproxy.net.http import http1  # noqa: E402
 from mitmproxy.net.http.url import hostport  # noqa: E402
 from mitmproxy.proxy import commands  # noqa: E402
+from mitmproxy.proxy.mode_specs import ProxyMode  # noqa: E402
 from mitmproxy.proxy.layers import http as http_layer  # noqa: E402
 from mitmproxy.proxy.layers.http import _http1  # noqa: E402
 from mitmproxy.utils import human  # noqa: E402
@@ -407,3 +411,22 @@ def parse_mitmproxy_size(text: str) -> int | None:
 def host_with_port(scheme: str, host: str, port: int) -> str:
     """`host`, with `:port` unless it is the scheme's default, as mitmproxy writes it in URLs."""
     return hostport(scheme, host, port)
+
+
+# ---------------------------------------------------------------------- listeners
+
+
+def listen_hosts() -> list[str]:
+    """The host of every listener the `mode` option asks for ("" is every address), as
+    mitmproxy reads its mode specs with `listen_host` as their default."""
+    default = ctx.options.listen_host or None
+    return [ProxyMode.parse(spec).listen_host(default) for spec in ctx.options.mode]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other machines may resolve to this one, or "" (every address)

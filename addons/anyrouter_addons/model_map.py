@@ -1,4 +1,5 @@
-"""Model names mapped on the way up (`model_map`), and the client's own name on the way back.
+"""Model names mapped on the way up (`model_map`, or the route's `model` in a routes file,
+which comes first), and the client's own name on the way back.
 
 Runs after translation, so the upstream body's `model` is the client's name and is replaced
 by the mapped one. Translated flows answer with the client's name already; for flows passed
@@ -27,6 +28,7 @@ from .streaming import (
     translating_stream,
 )
 from .phases import Phase
+from .routing import chosen_model
 
 class _Renamed:
     __slots__ = ("protocol", "client_model")
@@ -60,25 +62,31 @@ class ModelMap:
                 raise exceptions.OptionsError(f"model_map: {exc}") from None
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or not self.mapping or route_of(flow).client_protocol is None:
+        if flow.response or route_of(flow).client_protocol is None:
             return
-        content = flow.request.get_content(strict=False) or b""
-        if not any(mentions(content, name) for name in self.mapping):
-            return  # no mapped name anywhere in the body: nothing to parse for
+        state = state_of(flow)
+        routed = chosen_model(state)
+        if routed is None:
+            if not self.mapping:
+                return
+            content = flow.request.get_content(strict=False) or b""
+            if not any(mentions(content, name) for name in self.mapping):
+                return  # no mapped name anywhere in the body: nothing to parse for
         body = request_json(flow)
         if not isinstance(body, dict):
             return
         client_model = body.get("model")
-        if not isinstance(client_model, str) or client_model not in self.mapping:
+        if not isinstance(client_model, str):
             return
-        body["model"] = self.mapping[client_model]
+        upstream_model = routed or self.mapping.get(client_model)
+        if upstream_model is None or upstream_model == client_model:
+            return
+        body["model"] = upstream_model
         mark_request_json_changed(flow)
-        state = state_of(flow)
-        state.upstream_model = body["model"]
+        state.upstream_model = upstream_model
         if not state.translation:
             # A pass-through flow: its answer must carry the client's model name again.
-            protocol = state.upstream_protocol
-            state.renamed = _Renamed(protocol, client_model)
+            state.renamed = _Renamed(state.upstream_protocol, client_model)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         renamed = state_of(flow).renamed

@@ -38,6 +38,7 @@ class Phase(enum.IntEnum):
     KEYS = 30  # access tokens and the upstream key; on the answer, retries with another key
     TRANSLATE = 40  # the client's request in the upstream's protocol, and its answer back
     REWRITE = 50  # system prompt, model names, header rules: on what the upstream receives
+    ADDRESS = 55  # the chosen upstream's host, port and base path, after the rewrites
     STREAM = 60  # streams passed through unchanged
     WATCH = 65  # timeouts on a silent upstream: after every addon that answers or streams
     OUTCOME = 70  # upstream errors and failures in the client's protocol, token estimates

@@ -1,6 +1,8 @@
-"""`GET /stats` and the `anyrouter.stats` command: per key fingerprint and per route counts.
+"""`GET /stats` and the `anyrouter.stats` command: per key fingerprint and per route counts,
+and with a routes file per route of the file and per upstream.
 
-Keys appear only as fingerprints; the key stats come from the pools of `KeyRotation`.
+Keys appear only as fingerprints; the key stats come from the pools of `KeyRotation`, the
+upstreams' from `Routing`, which counts every attempt (fallbacks included).
 """
 
 from __future__ import annotations
@@ -9,30 +11,44 @@ import json
 import statistics
 import time
 from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
 
 from mitmproxy import command, http
 
 from anyrouter_core.errors import ProxyError
 from anyrouter_core.routes import Route
+from anyrouter_core.routing.upstream_health import percentiles
 
 from .access_log import describe_route, duration_s
 from .flow_state import route_of, state_of
 from .key_rotation import KeyRotation, protocol_for
 from .responses import answer_locally, error_response, json_response
 from .phases import Phase
+from .routing import Routing
 
 RECENT_DURATIONS = 1000
 
 
-def percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+@dataclass(slots=True)
+class _RuleCounts:
+    outcomes: Counter = field(default_factory=Counter)
+    durations: deque = field(default_factory=lambda: deque(maxlen=RECENT_DURATIONS))
+
+    def as_json(self) -> dict:
+        return {
+            "requests": sum(self.outcomes.values()),
+            "by_status": dict(self.outcomes),
+            "duration_ms": percentiles(self.durations),
+        }
 
 
 class Stats:
     phase = Phase.REPORT
 
-    def __init__(self, keys: KeyRotation) -> None:
+    def __init__(self, keys: KeyRotation, routing: Routing) -> None:
         self.keys = keys
+        self.routing = routing
+        self.by_rule: defaultdict[str, _RuleCounts] = defaultdict(_RuleCounts)
         self.started = time.time()
         self.by_route: defaultdict[str, Counter] = defaultdict(Counter)
         self.durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
@@ -62,10 +78,15 @@ class Stats:
         seconds = duration_s(flow)
         if seconds is not None:
             self.durations.append(seconds)
+        if state.rule:
+            counts = self.by_rule[state.rule]
+            counts.outcomes[outcome] += 1
+            if seconds is not None:
+                counts.durations.append(seconds)
 
     def snapshot(self) -> dict:
         now = time.time()
-        ordered = sorted(self.durations)
+        durations = list(self.durations)
         routes = {
             route: {"requests": sum(outcomes.values()), "by_status": dict(outcomes)}
             for route, outcomes in sorted(self.by_route.items())
@@ -76,12 +97,21 @@ class Stats:
             "uptime_s": round(now - self.started, 1),
             "requests": total,
             "success_rate": round(successes / total, 4) if total else None,
-            "duration_ms": {
-                name: round(percentile(ordered, q) * 1000, 1) for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
-            } if ordered else None,
-            "mean_duration_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else None,
+            "duration_ms": percentiles(durations),
+            "mean_duration_ms": round(statistics.fmean(durations) * 1000, 1) if durations else None,
             "routes": routes,
+            **self.routing_snapshot(now),
             **self.keys.pools.snapshot(now),
+        }
+
+    def routing_snapshot(self, now: float) -> dict:
+        if not self.routing.has_table:
+            return {}
+        return {
+            "routing": {
+                "routes": {name: counts.as_json() for name, counts in sorted(self.by_rule.items())},
+                "upstreams": self.routing.health.snapshot(self.routing.upstream_names(), now),
+            }
         }
 
     @command.command("anyrouter.stats")

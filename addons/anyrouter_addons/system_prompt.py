@@ -1,4 +1,5 @@
-"""A configured system prompt in every LLM request the upstream receives.
+"""A configured system prompt in every LLM request the upstream receives (the option's, or
+the one of the upstream a routes file chose).
 
 Runs after translation, so the prompt goes into the upstream's protocol: the rules for each
 protocol and mode are in `anyrouter_core.system_prompt`. A body that is not shaped as
@@ -16,6 +17,7 @@ from anyrouter_core.routes import RouteKind
 from anyrouter_core.system_prompt import DEFAULT_MODE, MODES, UnexpectedBody, with_system_prompt
 
 from .flow_state import replace_request_json, request_json, route_of, state_of
+from .key_rotation import chosen_upstream
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")
@@ -71,7 +73,9 @@ class SystemPrompt:
             self.prompt = read_prompt_option(ctx.options.system_prompt)
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or not self.prompt:
+        upstream = chosen_upstream(state_of(flow))
+        prompt = upstream.system_prompt if upstream is not None and upstream.system_prompt else self.prompt
+        if flow.response or not prompt:
             return
         route = route_of(flow)
         if route.kind is RouteKind.COUNT_TOKENS:
@@ -81,11 +85,11 @@ class SystemPrompt:
         else:
             return
         body = request_json(flow)
-        mode = ctx.options.system_prompt_mode
+        mode = (upstream.system_prompt_mode if upstream is not None else None) or ctx.options.system_prompt_mode
         try:
             if not isinstance(body, dict):
                 raise UnexpectedBody("the body is not a JSON object")
-            changed = with_system_prompt(protocol, body, self.prompt, mode)
+            changed = with_system_prompt(protocol, body, prompt, mode)
         except UnexpectedBody as exc:
             log.info("system_prompt: %s %s sent unchanged: %s", flow.request.method, flow.request.path, exc)
             return

@@ -4,8 +4,8 @@ mitmproxy itself waits as long as the upstream keeps the connection open (or kee
 open it). Here a watchdog per flow closes the upstream connection, or cancels the attempt to
 open it, when nothing happens for too long: no connection, no answer, or no next piece of a
 stream. mitmproxy then reports the failure, which `UpstreamFailures` turns into an error the
-client understands. A key retry (`KeyRotation`, its own connection) is bounded by the same
-option, read here: `limit`.
+client understands. Each attempt of a flow (another key, another upstream) is watched on its
+own, with the `timeout` of its upstream when a routes file gives one.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
 from .flow_state import FlowState, state_of
+from .key_rotation import chosen_upstream
 from .mitmproxy_compat import close_upstream_connection, connection_attempt
 from .phases import Phase
 
@@ -63,13 +64,19 @@ class UpstreamTimeouts:
     def server_connect_error(self, data: server_hooks.ServerConnectionHookData) -> None:
         self._connecting.pop(data.client.id, None)
 
+    def limit_for(self, state: FlowState) -> int:
+        """The flow's upstream's own timeout (a routes file's), else the option's."""
+        upstream = chosen_upstream(state)
+        return upstream.timeout if upstream is not None and upstream.timeout else self.limit
+
     def request(self, flow: http.HTTPFlow) -> None:
         self._stop_watching(flow)  # another attempt's: the previous one is over
-        if flow.response is None and self.limit:
-            state = state_of(flow)
+        state = state_of(flow)
+        limit = self.limit_for(state)
+        if flow.response is None and limit:
             state.last_activity = time.monotonic()
             # A sleeping watchdog holds its flow: it is cancelled when its flow ends.
-            state.watchdog = asyncio.get_running_loop().create_task(self._watch(flow))
+            state.watchdog = asyncio.get_running_loop().create_task(self._watch(flow, limit))
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
@@ -105,21 +112,21 @@ class UpstreamTimeouts:
             state.watchdog.cancel()
             state.watchdog = None
 
-    async def _watch(self, flow: http.HTTPFlow) -> None:
+    async def _watch(self, flow: http.HTTPFlow, limit: int) -> None:
         state = state_of(flow)
         while (last := state.last_activity) is not None:
-            left = last + self.limit - time.monotonic()
+            left = last + limit - time.monotonic()
             if left > 0:
                 await asyncio.sleep(left)
                 continue
             state.last_activity = None
             connected = flow.client_conn.id not in self._connecting
             state.timed_out = (
-                f"no answer from the upstream for {self.limit} s"
+                f"no answer from the upstream for {limit} s"
                 if connected
-                else f"could not connect to the upstream within {self.limit} s"
+                else f"could not connect to the upstream within {limit} s"
             )
-            log.info("closing the upstream connection of %s: silent for %s s", flow.request.path, self.limit)
+            log.info("closing the upstream connection of %s: silent for %s s", flow.request.path, limit)
             self._close_upstream(flow)
 
     def _close_upstream(self, flow: http.HTTPFlow) -> None:

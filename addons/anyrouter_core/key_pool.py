@@ -287,6 +287,7 @@ class KeyPools:
         self.max_client_pools = max_client_pools
         self.max_client_pool_keys = max_client_pool_keys
         self._server_pool: KeyPool | None = None
+        self._upstream_pools: dict[str, KeyPool] = {}
         self._client_pools: OrderedDict[tuple[str, ...], KeyPool] = OrderedDict()
         self._stats: dict[str, KeyStats] = {}
         self._pools_holding: dict[str, int] = {}
@@ -305,6 +306,30 @@ class KeyPools:
         if old is not None:
             self._release(old.keys)
 
+    def set_upstream_keys(self, keys_by_upstream: dict[str, Iterable[str]]) -> None:
+        """The pools of a routes file's upstreams, by name (no keys: no pool). A pool whose
+        keys did not change is kept as it was, its rotation and the health of its keys too."""
+        old = self._upstream_pools
+        new: dict[str, KeyPool] = {}
+        for name, keys in keys_by_upstream.items():
+            keys = _distinct_keys(keys, allow_empty=True)
+            if not keys:
+                continue
+            kept = old.get(name)
+            new[name] = kept if kept is not None and kept.keys == keys else self._new_pool(f"upstream {name}", keys)
+        self._upstream_pools = new
+        for name, pool in old.items():
+            if new.get(name) is not pool:
+                self._release(pool.keys)
+
+    def upstream_pool(self, name: str) -> KeyPool | None:
+        return self._upstream_pools.get(name)
+
+    @property
+    def has_server_keys(self) -> bool:
+        """Whether the proxy holds keys of its own: `upstream_keys`, or a routes file's."""
+        return self._server_pool is not None or bool(self._upstream_pools)
+
     def client_pool(self, keys: Iterable[str]) -> KeyPool:
         """The pool for the keys a client sent, made on first sight, its rotation kept after."""
         keys = _distinct_keys(keys, allow_empty=False)
@@ -322,7 +347,11 @@ class KeyPools:
 
     def snapshot(self, now: float) -> dict:
         """JSON-ready stats: every key by label, then the server pool and client pools."""
-        pools = ([self._server_pool] if self._server_pool else []) + list(reversed(self._client_pools.values()))
+        pools = (
+            ([self._server_pool] if self._server_pool else [])
+            + list(self._upstream_pools.values())
+            + list(reversed(self._client_pools.values()))
+        )
         return {
             "keys": {stats.label: stats.as_json(now) for stats in self._stats.values()},
             "pools": [pool.as_json(now) for pool in pools],

@@ -43,4 +43,6 @@ class Chain:
 def chain():
     addons = load_entry_addons()
     with taddons.context(*addons) as tctx:
+        # As every test proxy listens: on loopback (server-side keys are refused elsewhere).
+        tctx.options.update(listen_host="127.0.0.1")
         yield Chain(tctx, addons)

@@ -212,4 +212,4 @@ def test_a_retry_with_the_next_key_sends_every_other_carrier_as_the_first_attemp
     for name, value in PASSED_ON.items():
         assert f"{name}: {value}\r\n".encode() in head
     assert flow.request.headers["x-api-key"] == "sk-…0002"
-    assert flow.metadata["anyrouter"]["attempts"] == ["upstream key sk-…0001: 529"]
+    assert flow.metadata["anyrouter"]["attempts"] == ["default key sk-…0001: 529"]

@@ -48,9 +48,9 @@ def test_default_max_tokens_must_be_positive(chain):
 
 def test_models_must_name_a_model(chain):
     with pytest.raises(exceptions.OptionsError, match="models must name at least one model id"):
-        chain.tctx.configure(chain.addon(LocalEndpoints), models=" , ")
-    chain.tctx.configure(chain.addon(LocalEndpoints), models="a-model,b-model")
-    assert chain.addon(LocalEndpoints).model_ids == ["a-model", "b-model"]
+        chain.tctx.configure(chain.addon(Routing), models=" , ")
+    chain.tctx.configure(chain.addon(Routing), models="a-model,b-model")
+    assert chain.addon(Routing).served_models() == ["a-model", "b-model"]
 
 
 # routing and headers ---------------------------------------------------------------------------

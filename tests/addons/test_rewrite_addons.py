@@ -133,7 +133,7 @@ def test_rules_file_is_reloaded_when_it_changes_at_most_once_a_second(chain, tmp
     rules = tmp_path / "rules.yaml"
     write(rules, "X-Version: one\n", 0)
     addon = chain.addon(HeaderRules)
-    clock = addon.clock = Clock()
+    clock = addon.file.clock = Clock()
     chain.configure(header_rules=str(rules))
 
     def version() -> list[str]:
