@@ -210,12 +210,15 @@ class KeyRotation:
 
     def another_key_may_help(self, flow: http.HTTPFlow) -> bool:
         """Whether the attempt that just ended is worth trying again with another key of the
-        same pool: its answer is one another key may change, a healthy key is left untried,
-        and `key_retries` is not spent."""
+        same pool: the upstream answered (no key helps against a refused connection or a
+        silence), with a status another key may change, a healthy key is left untried, and
+        `key_retries` is not spent."""
         tried = state_of(flow).keys_tried
+        status = attempt_status(flow)
         return (
             tried is not None
-            and should_retry(attempt_status(flow))
+            and status is not None
+            and should_retry(status)
             and len(tried.keys) <= ctx.options.key_retries
             and tried.pool.has_untried(tried.keys, time.time())
         )
