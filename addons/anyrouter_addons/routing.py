@@ -331,7 +331,8 @@ class UpstreamAddress:
             return
         request = flow.request
         request.scheme, request.host, request.port = upstream.scheme, upstream.host, upstream.port
-        if not ctx.options.keep_host_header:
+        # An option of mitmproxy's proxy server (absent where it is not loaded, as in tests).
+        if not ("keep_host_header" in ctx.options and ctx.options.keep_host_header):
             request.host_header = host_with_port(upstream.scheme, upstream.host, upstream.port)
         request.path = joined_path(upstream.path_prefix, request.path)
 

@@ -237,7 +237,7 @@ def test_one_access_line_per_request_without_key_material(start_proxy, aimock):
     log = proxy.log_text()
     lines = [line for line in log.splitlines() if "POST /v1/messages" in line and "model=" in line]
     assert len(lines) == 1
-    assert "anthropic-messages POST /v1/messages model=claude-sonnet-4-6" in lines[0]
+    assert "anthropic-messages POST /v1/messages upstream=127.0.0.1 model=claude-sonnet-4-6" in lines[0]
     assert "status=200" in lines[0]
     assert lines[0].rstrip().endswith("ms")
     assert "secret-value" not in log and key not in log
