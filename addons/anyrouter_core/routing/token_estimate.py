@@ -19,20 +19,17 @@ than one too few elsewhere: every choice rounds up.
 
 from __future__ import annotations
 
-import json
-import math
-
 from ..neutral.blocks import Document, Image, Opaque, RedactedThinking, Text, Thinking, ToolCall, ToolResult
 from ..neutral.request import Request, Tool
-
-_BASE_TOKENS = 16
-_TOKENS_PER_MESSAGE = 8
-_TOKENS_PER_TOOL = 16
-_TOKENS_PER_IMAGE = 1600
-_TOKENS_PER_PDF = 3000
-_PDF_BASE64_CHARS_PER_UNIT = 100_000
-
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+from ..token_arithmetic import (
+    BASE_TOKENS,
+    TOKENS_PER_IMAGE,
+    TOKENS_PER_MESSAGE,
+    TOKENS_PER_TOOL,
+    TokenCounter,
+    compact_json,
+    pdf_tokens,
+)
 
 
 def estimate_tokens(request: Request) -> int:
@@ -45,12 +42,12 @@ def estimate_tokens(request: Request) -> int:
     for text in request.system:
         counter.text(text.text)
     for turn in request.turns:
-        counter.tokens += _TOKENS_PER_MESSAGE
+        counter.tokens += TOKENS_PER_MESSAGE
         counter.blocks(turn.blocks)
     for tool in request.tools:
-        counter.tokens += _TOKENS_PER_TOOL
-        counter.text(_compact_json(_tool_as_sent(tool)))
-    return _BASE_TOKENS + counter.total()
+        counter.tokens += TOKENS_PER_TOOL
+        counter.text(compact_json(_tool_as_sent(tool)))
+    return BASE_TOKENS + counter.total()
 
 
 def _tool_as_sent(tool: Tool) -> object:
@@ -60,47 +57,7 @@ def _tool_as_sent(tool: Tool) -> object:
     return {field: value for field, value in written.items() if value is not None}
 
 
-def _compact_json(value: object) -> str:
-    try:
-        return _COMPACT.encode(value)
-    except (RecursionError, ValueError):
-        # Nested deeper than the encoder follows (or not JSON at all): one character per
-        # character of it, counted without recursion, is still a high estimate.
-        return "x" * _characters(value)
-
-
-def _characters(value: object) -> int:
-    count, pending = 0, [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            count += 2 + sum(len(str(key)) + 3 for key in item)
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            count += 2 + len(item)
-            pending.extend(item)
-        else:
-            count += len(str(item))
-    return count
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.ascii_chars = 0
-        self.other_chars = 0
-
-    def total(self) -> int:
-        return self.tokens + math.ceil(self.ascii_chars / 3) + self.other_chars
-
-    def text(self, text: str) -> None:
-        if text.isascii():
-            self.ascii_chars += len(text)
-            return
-        other = sum(1 for char in text if not char.isascii())
-        self.other_chars += other
-        self.ascii_chars += len(text) - other
-
+class _Counter(TokenCounter):
     def blocks(self, blocks: list) -> None:
         pending = list(reversed(blocks))
         while pending:
@@ -121,19 +78,18 @@ class _Counter:
             self.text(block.data)
         elif isinstance(block, ToolCall):
             self.text(block.name)
-            self.text(block.raw_arguments if block.raw_arguments is not None else _compact_json(block.arguments))
+            self.text(block.raw_arguments if block.raw_arguments is not None else compact_json(block.arguments))
         elif isinstance(block, Image):
-            self.tokens += _TOKENS_PER_IMAGE
+            self.tokens += TOKENS_PER_IMAGE
         elif isinstance(block, Document):
             self.document(block)
         elif isinstance(block, Opaque):
-            self.text(_compact_json(block.raw))
+            self.text(compact_json(block.raw))
         else:
-            self.text(_compact_json(block))
+            self.text(compact_json(block))
 
     def document(self, document: Document) -> None:
         if document.source == "base64":
-            units = max(math.ceil(len(document.data) / _PDF_BASE64_CHARS_PER_UNIT), 1)
-            self.tokens += _TOKENS_PER_PDF * units
+            self.tokens += pdf_tokens(len(document.data))
         else:  # "text" holds its text in data; "url" and "file" only name where it is
             self.text(document.data or document.url or document.file_id)

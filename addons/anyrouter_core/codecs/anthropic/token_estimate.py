@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import math
-
-_BASE_TOKENS = 16
-_TOKENS_PER_MESSAGE = 8
-_TOKENS_PER_TOOL = 16
-_TOKENS_PER_IMAGE = 1600
-_TOKENS_PER_PDF = 3000
-_PDF_BASE64_CHARS_PER_UNIT = 100_000
-
+from ...token_arithmetic import (
+    BASE_TOKENS,
+    TOKENS_PER_IMAGE,
+    TOKENS_PER_MESSAGE,
+    TOKENS_PER_TOOL,
+    TokenCounter,
+    characters,
+    compact_json,
+    pdf_tokens,
+)
 
 def estimate_input_tokens(anthropic_request_body: dict) -> int:
     """Estimate the input tokens of an Anthropic Messages request, erring high.
@@ -38,22 +38,7 @@ def estimate_input_tokens(anthropic_request_body: dict) -> int:
     except RecursionError:
         # Content nested deeper than Python follows (lists in lists, tool results in tool
         # results): one token per character of the whole body, counted without recursion.
-        return _BASE_TOKENS + _characters(body)
-
-
-def _characters(value: object) -> int:
-    count, pending = 0, [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            count += 2 + sum(len(str(key)) + 3 for key in item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            count += 2 + len(item)
-            pending.extend(item)
-        else:
-            count += len(str(item))
-    return count
+        return BASE_TOKENS + characters(body)
 
 
 def _estimate(body: dict) -> int:
@@ -61,40 +46,16 @@ def _estimate(body: dict) -> int:
     counter.content(body.get("system"))
     messages = body.get("messages")
     for message in messages if isinstance(messages, list) else ():
-        counter.tokens += _TOKENS_PER_MESSAGE
+        counter.tokens += TOKENS_PER_MESSAGE
         counter.content(message.get("content") if isinstance(message, dict) else message)
     tools = body.get("tools")
     for tool in tools if isinstance(tools, list) else ():
-        counter.tokens += _TOKENS_PER_TOOL
-        counter.text(_compact_json(tool))
-    return _BASE_TOKENS + counter.tokens + _text_tokens(counter.ascii_chars, counter.other_chars)
+        counter.tokens += TOKENS_PER_TOOL
+        counter.text(compact_json(tool))
+    return BASE_TOKENS + counter.total()
 
 
-def _text_tokens(ascii_chars: int, other_chars: int) -> int:
-    return math.ceil(ascii_chars / 3) + other_chars
-
-
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _compact_json(value: object) -> str:
-    return _COMPACT.encode(value)
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.ascii_chars = 0
-        self.other_chars = 0
-
-    def text(self, text: str) -> None:
-        if text.isascii():
-            self.ascii_chars += len(text)
-            return
-        other = sum(1 for char in text if not char.isascii())
-        self.other_chars += other
-        self.ascii_chars += len(text) - other
-
+class _Counter(TokenCounter):
     def content(self, content: object) -> None:
         if isinstance(content, str):
             self.text(content)
@@ -102,7 +63,7 @@ class _Counter:
             for block in content:
                 self.block(block)
         elif content is not None:
-            self.text(_compact_json(content))
+            self.text(compact_json(content))
 
     def block(self, block: object) -> None:
         if not isinstance(block, dict):
@@ -115,15 +76,15 @@ class _Counter:
             self.text(block["thinking"])
         elif kind == "tool_use":
             self.text(str(block.get("name", "")))
-            self.text(_compact_json(block.get("input")))
+            self.text(compact_json(block.get("input")))
         elif kind == "tool_result":
             self.content(block.get("content"))
         elif kind == "image":
-            self.tokens += _TOKENS_PER_IMAGE
+            self.tokens += TOKENS_PER_IMAGE
         elif kind == "document" and (data := _base64_data(block)) is not None:
-            self.tokens += _TOKENS_PER_PDF * max(math.ceil(len(data) / _PDF_BASE64_CHARS_PER_UNIT), 1)
+            self.tokens += pdf_tokens(len(data))
         else:
-            self.text(_compact_json(block))
+            self.text(compact_json(block))
 
 
 def _base64_data(block: dict) -> str | None:
