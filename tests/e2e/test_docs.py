@@ -859,6 +859,8 @@ def test_routing_example_fallback(aimock, log_dir, tmp_path, capsys):
         assert set(relay) <= named and set(used) <= named
         assert (relay["attempts"], relay["healthy"], relay["failures_in_a_row"]) == (1, False, 1)
         assert 0 < relay["resting_s"] <= cooldown
+        [refused] = relay["by_outcome"]  # the connection error, said once as its last failure
+        assert relay["by_outcome"] == {refused: 1} and relay["last_failure"] == refused
         assert (used["attempts"], used["by_outcome"], used["healthy"]) == (2, {"200": 2}, True)
         health = json_get(port, "/health")
         assert health["status"] == "degraded"
