@@ -118,7 +118,7 @@ class Routing:
             str,
             ",".join(DEFAULT_MODELS),
             "Model ids served at GET /v1/models, comma-separated; with a routes file, after the "
-            "model names its routes match on (those without * or ?).",
+            "model names its routes match on (those without a glob: *, ? or [).",
         )
         loader.add_option(
             "upstream_cooldown",

@@ -37,7 +37,8 @@ class UpstreamTimeouts:
             int,
             120,
             "Seconds to wait for the upstream: to connect, for its answer, and between two "
-            "pieces of a stream; a key retry gets as long for its whole answer. 0 waits forever.",
+            "pieces of a stream; each attempt (another key, another upstream) is timed on its own. "
+            "0 waits forever.",
         )
 
     def configure(self, updated: set[str]) -> None:

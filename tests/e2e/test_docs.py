@@ -21,6 +21,12 @@ new snippet forces a decision: give it a check here, or map it to the test that 
   run here by the named test of this module, or by an existing test elsewhere.
 - `text`: output, or settings typed into a GUI; claimed by its first line in `TEXT_BLOCKS`
   and checked against the real thing.
+- The Routing section is claimed by its `###` headings instead (`ROUTING_SECTIONS`): every
+  block under one heading belongs to one test. The routes files of "Routes file" are parsed,
+  and their choices checked, by tests/unit/test_docs_routing.py; each complete example (a
+  routes file whose first line is `# NAME`, the `scripts/serve --set routes=NAME` line, the
+  client, the log it produces) is run by its test here, with the example's routes file and
+  its addresses moved to loopback peers.
 
 The options table (both languages) is checked against every option the addon chain declares,
 with its default.
@@ -75,6 +81,8 @@ class Block:
     line: int  # of the opening fence, 1-based
     lang: str
     text: str
+    section: str = ""  # the `##` heading above it
+    subsection: str = ""  # the `###` heading above it, in that section
 
     @property
     def id(self) -> str:
@@ -85,12 +93,17 @@ def read_blocks(path: Path) -> list[Block]:
     blocks, lines = [], path.read_text().split("\n")
     opened: tuple[int, str] | None = None
     body: list[str] = []
+    section = subsection = ""
     for number, line in enumerate(lines, start=1):
         if opened is None:
             if line.startswith("```"):
                 opened, body = (number, line[3:].strip()), []
+            elif line.startswith("## "):
+                section, subsection = line[3:].strip(), ""
+            elif line.startswith("### "):
+                subsection = line[4:].strip()
         elif line == "```":
-            blocks.append(Block(path.name, opened[0], opened[1], "\n".join(body) + "\n"))
+            blocks.append(Block(path.name, opened[0], opened[1], "\n".join(body) + "\n", section, subsection))
             opened = None
         else:
             body.append(line)
@@ -115,6 +128,8 @@ def unfenced_code(path: Path) -> list[str]:
 
 BLOCKS = {lang: read_blocks(path) if path.exists() else [] for lang, path in READMES.items()}
 EN = BLOCKS["en"]
+ROUTING = "Routing"  # the section claimed by its subsections (ROUTING_SECTIONS)
+OUTSIDE_ROUTING = [b for b in EN if b.section != ROUTING]
 
 
 def blocks_of(lang: str) -> list[Block]:
@@ -122,7 +137,8 @@ def blocks_of(lang: str) -> list[Block]:
 
 
 def only_block(predicate: Callable[[Block], bool], what: str) -> Block:
-    found = [b for b in EN if predicate(b)]
+    """The one block outside the Routing section that `predicate` picks."""
+    found = [b for b in OUTSIDE_ROUTING if predicate(b)]
     assert len(found) == 1, f"expected one {what} block in README.md, found {len(found)}"
     return found[0]
 
@@ -208,8 +224,21 @@ TEXT_BLOCKS = {
     "Provider Type:": "test_cherry_studio_settings",
 }
 
+# A `###` heading of the Routing section → what checks every block under it.
+ROUTING_SECTIONS: dict[str, RunHere | RunBy] = {
+    "Routes file": RunBy("unit/test_docs_routing.py", (
+        "test_every_routes_file_parses", "test_the_first_example_chooses_as_the_text_says",
+        "test_the_every_key_example_chooses_as_its_comments_say")),
+    "Example: Claude Code, background calls to a local model": RunHere("test_routing_example_claude_code"),
+    "Example: one OpenAI client, Claude and GPT models": RunHere("test_routing_example_by_model"),
+    "Example: a fallback in another protocol": RunHere("test_routing_example_fallback"),
+}
+
 
 def claims(block: Block) -> list[str]:
+    if block.section == ROUTING:
+        claim = ROUTING_SECTIONS.get(block.subsection)
+        return [f"ROUTING_SECTIONS: {claim}"] if claim else []
     found = []
     if block.lang == "python":
         found.append("test_python_recipe")
@@ -280,6 +309,15 @@ def test_every_claim_is_used_and_names_a_test():
             assert set(claim.tests) <= defined, claim
     for test in TEXT_BLOCKS.values():
         assert callable(globals().get(test)), test
+    routing = {b.subsection for b in EN if b.section == ROUTING}
+    assert [heading for heading in ROUTING_SECTIONS if heading not in routing] == []
+    for claim in ROUTING_SECTIONS.values():
+        if isinstance(claim, RunHere):
+            assert callable(globals().get(claim.test)), claim
+        else:
+            source = (ROOT / "tests" / claim.module).read_text()
+            defined = {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
+            assert set(claim.tests) <= defined, claim
 
 
 # ---- python: client recipes -----------------------------------------------------------------
@@ -295,7 +333,7 @@ def upstream_key_header(protocol: str, key: str) -> tuple[str, str]:
     return ("x-api-key", key) if protocol == "anthropic" else ("authorization", f"Bearer {key}")
 
 
-@pytest.mark.parametrize("block", blocks_of("python"), ids=lambda b: b.id)
+@pytest.mark.parametrize("block", [b for b in OUTSIDE_ROUTING if b.lang == "python"], ids=lambda b: b.id)
 def test_python_recipe(block, docs_proxy, relay, capsys):
     protocol, proxy = docs_proxy
     assert DOCS_URL in block.text and MARKER in block.text
@@ -415,6 +453,11 @@ def test_shell_lines_name_programs_options_and_paths_that_exist(block, option_ma
             if re.match(r"(addons|scripts|tests)/", word):
                 assert (ROOT / word).exists(), word
         for flag, value in zip(args, args[1:]):
+            if flag == "--set" and value.startswith("routes="):
+                # A routes file of the README, which the example's own test serves; here,
+                # whose keys would be refused on the option manager's open listener.
+                routes_file(value.split("=", 1)[1])
+                continue
             if flag == "--set":
                 try:
                     option_manager.set(value)
@@ -572,6 +615,262 @@ def test_cherry_studio_settings(openai_to_anthropic_proxy):
     assert providers["OpenAI"]["Model"] in [m.id for m in listed]
     listed = anthropic.Anthropic(base_url=proxy, api_key=providers["Anthropic"]["API Key"]).models.list()
     assert providers["Anthropic"]["Model"] in [m.id for m in listed]
+
+
+# ---- the Routing section: each complete example, run ----------------------------------------
+
+
+def routing_blocks(test: str) -> list[Block]:
+    """The blocks of the Routing subsection `test` runs, in README order."""
+    [heading] = [h for h, claim in ROUTING_SECTIONS.items() if claim == RunHere(test)]
+    found = [b for b in EN if b.section == ROUTING and b.subsection == heading]
+    assert found, f"{heading}: no blocks under it"
+    return found
+
+
+def routing_prose(test: str) -> str:
+    """The text of the Routing subsection `test` runs, code blocks included."""
+    [heading] = [h for h, claim in ROUTING_SECTIONS.items() if claim == RunHere(test)]
+    return READMES["en"].read_text().split(f"### {heading}\n", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+
+
+def routes_file(name: str) -> str:
+    """The Routing section's routes file called `name`: the yaml block whose first line is `# name`."""
+    found = [b.text for b in EN if b.section == ROUTING and b.lang == "yaml" and b.text.startswith(f"# {name}\n")]
+    assert len(found) == 1, f"expected one routes file {name} (a yaml block starting '# {name}'), found {len(found)}"
+    return found[0]
+
+
+@dataclass
+class Example:
+    """One complete example of the Routing section, its blocks taken apart by kind."""
+    routes_name: str
+    routes_text: str
+    serve: list[str]  # the scripts/serve command line
+    client: Block
+    samples: list[str]  # the lines of its log sample, if it shows one
+
+
+def example(test: str) -> Example:
+    blocks = routing_blocks(test)
+    [serve] = [b for b in blocks if b.lang == "sh" and b.text.startswith("scripts/serve ")]
+    [argv] = command_lines(serve.text)
+    [routes_name] = [word.split("=", 1)[1] for word in argv if word.startswith("routes=")]
+    [client] = [b for b in blocks if b is not serve and b.lang in ("sh", "python")]
+    samples = [line for b in blocks if b.lang == "text" for line in b.text.splitlines()]
+    assert [b.lang for b in blocks].count("yaml") == 1 and [b.lang for b in blocks].count("text") <= 1
+    return Example(routes_name, routes_file(routes_name), argv, client, samples)
+
+
+def moved(text: str, addresses: dict[str, str]) -> str:
+    """`text` with each address the README names replaced by a loopback peer's."""
+    for written, actual in addresses.items():
+        assert text.count(written) >= 1, f"{written} is not in:\n{text}"
+        text = text.replace(written, actual)
+    return text
+
+
+def serve_example(log_dir: Path, folder: Path, argv: list[str]) -> tuple[Process, int]:
+    """The example's `scripts/serve` line, run in the routes file's folder. The reverse target
+    given first stands in for the default https://anyrouter.top: a closed loopback port, so
+    nothing leaves the machine (the examples route nothing to it)."""
+    assert argv[0] == "scripts/serve"
+    port = free_port()
+    process = Process(
+        "README scripts/serve", [str(ROOT / argv[0]), f"http://{LOOPBACK}:{free_port()}", *argv[1:]],
+        log_dir / f"docs-routing-{port}.log", env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0"),
+        cwd=folder,
+    )
+    process.wait_until(status_is_200(port, "/health"))
+    return process, port
+
+
+def key_files(routes_text: str, folder: Path, keys: dict[str, str]) -> None:
+    """Writes the key files the routes file names (`@file`), one key each."""
+    named = re.findall(r'"@([^"]+)"', routes_text)
+    assert sorted(named) == sorted(keys), named
+    for name, key in keys.items():
+        (folder / name).write_text(f"{key}\n")
+
+
+def assert_logged(sample: str, log: str, **loopback: str) -> None:
+    """A log sample line is a real line of `log`, all but its duration."""
+    pattern = re.escape(sample)
+    pattern = pattern.replace(re.escape(re.search(r" \d+ms$", sample).group(0)), r" \d+ms")
+    assert re.search(pattern + "$", log, re.M), f"not logged:\n{sample}\n---\n{log[-3000:]}"
+
+
+def json_get(port: int, path: str) -> dict:
+    status, body, _ = http_get(LOOPBACK, port, path)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_routing_example_claude_code(aimock, llama, log_dir, tmp_path):
+    """Claude Code through the example's routes file: its conversation reaches the relay as it
+    sent it, with its key; a background call reaches llama.cpp as Chat Completions for
+    smollm2 with the upstream's own key, never the relay key. `claude -p` makes no background
+    call of its own, so the background call is made with the Anthropic SDK, with the model
+    name of the README's log sample."""
+    ex = example("test_routing_example_claude_code")
+    relay, local = RecordingRelay(aimock.port), RecordingRelay(llama.port)
+    process = None
+    try:
+        (tmp_path / ex.routes_name).write_text(
+            moved(ex.routes_text, {"https://anyrouter.top": relay.url, "http://127.0.0.1:8080": local.url}))
+        process, port = serve_example(log_dir, tmp_path, ex.serve)
+        proxy_url = f"http://{LOOPBACK}:{port}"
+
+        assert ex.client.lang == "sh"
+        script = ex.client.text.replace(DOCS_URL, proxy_url)
+        token = re.search(r"ANTHROPIC_AUTH_TOKEN=(\S+)", script).group(1)
+        model = re.search(r"ANTHROPIC_MODEL=(\S+)", script).group(1)
+        home = tmp_path / "home"
+        home.mkdir()
+        result = subprocess.run(
+            ["bash", "-euc", script], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            env=client_env(HOME=str(home), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1"), cwd=home, timeout=120,
+        )
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+        assert result.stdout.strip() == ANSWER
+        [conversation] = [r for r in relay.requests if r.method == "POST"]
+        assert conversation.path == "/v1/messages?beta=true"
+        assert conversation.body["model"] == model
+        assert conversation.headers["x-api-key"] == token and "authorization" not in conversation.headers
+        assert local.requests == []
+
+        background_model = re.search(r"route=background .*model=(\S+)→", "\n".join(ex.samples)).group(1)
+        assert "haiku" in background_model
+        client = anthropic.Anthropic(base_url=proxy_url, api_key=token, max_retries=0)
+        message = client.messages.create(
+            model=background_model, max_tokens=20, messages=[{"role": "user", "content": "Say hello to the docs readers."}])
+        assert message.model == background_model and message.content[0].text
+        [background] = local.requests
+        assert background.path == "/v1/chat/completions"
+        assert background.body["model"] == "smollm2"
+        [local_key] = re.findall(r'keys: "([^"]+)"', ex.routes_text)
+        assert background.headers["authorization"] == f"Bearer {local_key}"
+        assert not any(token in value for value in background.headers.values())
+
+        for sample in ex.samples:
+            assert_logged(sample, process.log_text())
+    finally:
+        if process is not None:
+            process.stop()
+        relay.stop()
+        local.stop()
+
+
+def test_routing_example_by_model(aimock, log_dir, tmp_path, capsys):
+    """The OpenAI SDK through the example's routes file: each model reaches its own upstream,
+    in that upstream's protocol, with a key of that upstream's file and never the client's;
+    /v1/models and the 404 of a model no route serves are as the README says."""
+    ex = example("test_routing_example_by_model")
+    claude, gpt = RecordingRelay(aimock.port), RecordingRelay(aimock.port)
+    keys = {"anthropic-keys.txt": "sk-ant-docs-routing-0001", "openai-keys.txt": "sk-openai-docs-routing-0001"}
+    process = None
+    try:
+        key_files(ex.routes_text, tmp_path, keys)
+        (tmp_path / ex.routes_name).write_text(moved(
+            ex.routes_text, {"https://api.anthropic.com": claude.url, "https://api.openai.com/v1": gpt.url + "/v1"}))
+        process, port = serve_example(log_dir, tmp_path, ex.serve)
+        proxy_url = f"http://{LOOPBACK}:{port}"
+
+        assert ex.client.lang == "python"
+        [client_key] = [kwargs["api_key"] for _, kwargs in recipe_calls(ex.client) if "api_key" in kwargs]
+        capsys.readouterr()
+        exec(compile(ex.client.text.replace(DOCS_URL, proxy_url), f"README.md:{ex.client.line}", "exec"), {})
+        printed = capsys.readouterr().out.splitlines()
+        models = [word.split("=", 1)[1] for word in ex.serve if word.startswith("models=")][0].split(",")
+        assert printed == [f"{model} {ANSWER}" for model in models]
+
+        [to_claude] = claude.requests
+        assert (to_claude.path, to_claude.body["model"]) == ("/v1/messages", "claude-sonnet-4-6")
+        assert to_claude.headers["x-api-key"] == keys["anthropic-keys.txt"]
+        [to_gpt] = gpt.requests
+        assert (to_gpt.path, to_gpt.body["model"]) == ("/v1/chat/completions", "gpt-4o")
+        assert to_gpt.headers["authorization"] == f"Bearer {keys['openai-keys.txt']}"
+        for request in (to_claude, to_gpt):
+            assert not any(client_key in value for value in request.headers.values())
+
+        client = openai.OpenAI(base_url=proxy_url + "/v1", api_key=client_key, max_retries=0)
+        assert [m.id for m in client.models.list()] == models
+        prose = routing_prose("test_routing_example_by_model")
+        refusal = re.search(r"`(no route of the routes file serves model '([^']+)'[^`]*)`", prose)
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.chat.completions.create(model=refusal.group(2), messages=[{"role": "user", "content": "hi"}])
+        assert caught.value.body["message"] == refusal.group(1)
+        assert len(claude.requests) == len(gpt.requests) == 1
+    finally:
+        if process is not None:
+            process.stop()
+        claude.stop()
+        gpt.stop()
+
+
+def test_routing_example_fallback(aimock, log_dir, tmp_path, capsys):
+    """The Anthropic SDK through the example's routes file, with the relay down (a closed
+    port: a refused connection needs no peer): the stream comes from the backup, asked in
+    its own protocol for its own model name with its own key; then the relay rests, as
+    /stats and /health show with the fields the README names."""
+    ex = example("test_routing_example_fallback")
+    backup = RecordingRelay(aimock.port)
+    tail = re.search(r" key=sk-…(\w{4}) ", "\n".join(ex.samples)).group(1)
+    keys = {"backup-keys.txt": f"sk-backup-docs-routing-{tail}"}
+    process = None
+    try:
+        key_files(ex.routes_text, tmp_path, keys)
+        down = f"http://{LOOPBACK}:{free_port()}"
+        (tmp_path / ex.routes_name).write_text(moved(
+            ex.routes_text, {"https://anyrouter.top": down, "https://api.example.com/v1": backup.url + "/v1"}))
+        process, port = serve_example(log_dir, tmp_path, ex.serve)
+        proxy_url = f"http://{LOOPBACK}:{port}"
+
+        assert ex.client.lang == "python"
+        [client_key] = [kwargs["api_key"] for _, kwargs in recipe_calls(ex.client) if "api_key" in kwargs]
+        code = compile(ex.client.text.replace(DOCS_URL, proxy_url), f"README.md:{ex.client.line}", "exec")
+        capsys.readouterr()
+        exec(code, {})
+        assert capsys.readouterr().out.splitlines() == [ANSWER]
+        [asked] = backup.requests
+        assert (asked.path, asked.body["model"], asked.body["stream"]) == (
+            "/v1/chat/completions", "anthropic/claude-sonnet-4.6", True)
+        assert asked.headers["authorization"] == f"Bearer {keys['backup-keys.txt']}"
+        assert not any(client_key in value for value in asked.headers.values())
+        log = process.log_text()
+        assert re.search(r"POST /v1/messages: relay answered .+; trying the next upstream$", log, re.M), log
+        for sample in ex.samples:
+            assert_logged(sample, log)
+
+        # The relay rests (upstream_cooldown from the command line): the backup comes first.
+        cooldown = int([word.split("=", 1)[1] for word in ex.serve if word.startswith("upstream_cooldown=")][0])
+        exec(code, {})
+        assert capsys.readouterr().out.splitlines() == [ANSWER]
+        assert len(backup.requests) == 2
+        again = [line for line in process.log_text().splitlines() if "route=sonnet upstream=backup" in line]
+        assert [re.search(r"retries=(\d+)", line).group(1) for line in again] == ["1", "0"]
+
+        seeing = READMES["en"].read_text().split("### Seeing where requests went\n", 1)[1].split("\n### ", 1)[0]
+        named = set(re.findall(r"`([a-z_]+)`", seeing))
+        routing = json_get(port, "/stats")["routing"]
+        assert routing["routes"]["sonnet"]["by_status"] == {"200": 2}
+        assert set(routing["routes"]["sonnet"]) <= named
+        relay, used = routing["upstreams"]["relay"], routing["upstreams"]["backup"]
+        assert set(relay) <= named and set(used) <= named
+        assert (relay["attempts"], relay["healthy"], relay["failures_in_a_row"]) == (1, False, 1)
+        assert 0 < relay["resting_s"] <= cooldown
+        [refused] = relay["by_outcome"]  # the connection error, said once as its last failure
+        assert relay["by_outcome"] == {refused: 1} and relay["last_failure"] == refused
+        assert (used["attempts"], used["by_outcome"], used["healthy"]) == (2, {"200": 2}, True)
+        health = json_get(port, "/health")
+        assert health["status"] == "degraded"
+        assert {name: (u["reachable"], u["protocol"]) for name, u in health["upstreams"].items()} == {
+            "relay": (False, "anthropic"), "backup": (True, "openai")}
+        assert all(set(u) <= named for u in health["upstreams"].values())
+    finally:
+        if process is not None:
+            process.stop()
+        backup.stop()
 
 
 # ---- the options table ---------------------------------------------------------------------
