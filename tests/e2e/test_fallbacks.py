@@ -397,6 +397,7 @@ routes:
     assert 0 < upstreams["down"]["resting_s"] <= 2
     assert upstreams["down"]["attempts"] == 1
     assert upstreams["down"]["by_outcome"] == {refused_message(closed_port): 1}
+    assert upstreams["down"]["last_failure"] == refused_message(closed_port)
     assert upstreams["up"]["healthy"] is True and upstreams["up"]["attempts"] == 1
 
     assert client.messages.create(**messages_params("m", texts[1])).content[0].text == "Hello from the fallback upstream."
@@ -425,3 +426,108 @@ routes:
     first_attempt = [f"down key sk-…0001: {refused_message(closed_port)}"]
     assert [flow.get("attempts") for flow in shown] == [first_attempt, None, first_attempt]
     assert [flow.get("retries") for flow in shown] == [1, None, 1]
+
+
+# -- 7. server-side keys on a listener other machines can reach ---------------------------------
+
+SERVER_KEY = "sk-x"
+TOKEN = "tok"
+
+
+class Listener:
+    """A mitmdump started here rather than by `new_proxy`, which always listens on 127.0.0.1:
+    these listen where each case says. Same command line as `harness.Mitmdump`."""
+
+    def __init__(self, name: str, host: str, upstream: str, options: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        argv = [
+            str(VENV_BIN / "mitmdump"), "-s", str(ADDON),
+            "--mode", f"reverse:{upstream}@{host}:{self.port}",
+            "--set", "connection_strategy=lazy", "--set", "termlog_verbosity=info", "--set", "flow_detail=0",
+        ]
+        for option, value in options.items():
+            argv += ["--set", f"{option}={value}"]
+        self.process = Process(f"mitmdump ({name})", argv, log_dir / f"mitmdump-listener-{self.port}.log")
+
+    def refusal(self) -> str:
+        """The log of a mitmdump expected to refuse to start, once it has exited; fails as soon
+        as it answers instead."""
+        ready = status_is_200(self.port, "/health")
+        deadline = time.monotonic() + 60
+        while self.process.popen.poll() is None:
+            try:
+                started = ready()
+            except OSError:
+                started = False
+            assert not started, f"it started:\n{self.process.log_text()}"
+            assert time.monotonic() < deadline, f"still running after 60 s:\n{self.process.log_text()}"
+            time.sleep(0.05)
+        log = self.process.log_text()
+        assert self.process.popen.returncode != 0, log
+        return log
+
+    def wait_ready(self) -> None:
+        self.process.wait_until(status_is_200(self.port, "/health"))
+
+
+@pytest.fixture(scope="module")
+def listeners(tmp_path_factory, log_dir, anthropic_side) -> Iterator[dict[str, Listener]]:
+    """Every case's mitmdump, started at once (each takes seconds to import mitmproxy); the
+    tests stop theirs when done, so 0.0.0.0 is bound only while a test needs it."""
+    routes = tmp_path_factory.mktemp("keyed-routes") / "routes.yaml"
+    routes.write_text(f"""
+upstreams:
+  keyed: {{url: "{anthropic_side.url}", protocol: anthropic, keys: "sk-routes-key-0001"}}
+routes:
+  - to: keyed
+""")
+    cases = {
+        "upstream keys on 0.0.0.0": ("0.0.0.0", {"upstream_keys": SERVER_KEY}),
+        "routes keys on 0.0.0.0": ("0.0.0.0", {"routes": str(routes)}),
+        "access tokens on 0.0.0.0": ("0.0.0.0", {"upstream_keys": SERVER_KEY, "access_tokens": TOKEN}),
+        "open relay on 0.0.0.0": ("0.0.0.0", {"upstream_keys": SERVER_KEY, "open_relay": "true"}),
+        "upstream keys on 127.0.0.1": (LOOPBACK, {"upstream_keys": SERVER_KEY}),
+    }
+    with ExitStack() as stack:
+        started = {}
+        for name, (host, options) in cases.items():
+            started[name] = Listener(name, host, anthropic_side.url, options, log_dir)
+            stack.callback(started[name].process.stop)
+        yield started
+
+
+@pytest.mark.parametrize("case", ["upstream keys on 0.0.0.0", "routes keys on 0.0.0.0"])
+def test_server_keys_on_every_address_without_access_tokens_refuse_to_start(listeners, case):
+    listener = listeners[case]
+    assert f"OptionsError: {OPEN_RELAY_REFUSAL}" in listener.refusal()
+    listener.process.stop()
+
+
+@pytest.mark.parametrize(
+    ("case", "client_key"),
+    [
+        ("access tokens on 0.0.0.0", TOKEN),
+        ("open relay on 0.0.0.0", "sk-ant-any-client-key-0001"),
+        ("upstream keys on 127.0.0.1", "sk-ant-any-client-key-0002"),
+    ],
+)
+def test_server_keys_are_served_with_tokens_open_relay_or_on_loopback(listeners, anthropic_side, case, client_key):
+    listener = listeners[case]
+    try:
+        listener.wait_ready()
+        url = f"http://{LOOPBACK}:{listener.port}"  # whatever it listens on, asked on loopback only
+        text = f"fallbacks hello, server keys with {case}"
+        client = anthropic.Anthropic(base_url=url, api_key=client_key, max_retries=0)
+        assert client.messages.create(**messages_params("m", text)).content[0].text == "Hello from the fallback upstream."
+        sent = anthropic_side.only(text)
+        assert sent.headers["x-api-key"] == SERVER_KEY
+        assert client_key not in json.dumps(sent.headers)
+        if case.startswith("access tokens"):
+            refused = f"fallbacks hello, without a token, {case}"
+            with pytest.raises(anthropic.AuthenticationError):
+                anthropic.Anthropic(base_url=url, api_key="sk-ant-not-a-token-0001", max_retries=0).messages.create(
+                    **messages_params("m", refused)
+                )
+            assert anthropic_side.find(refused) == []
+    finally:
+        listener.process.stop()
