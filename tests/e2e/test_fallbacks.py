@@ -87,7 +87,9 @@ def closed_port() -> str:
 
 
 @pytest.fixture(scope="module")
-def routed(tmp_path_factory, log_dir, anthropic_side, openai_side, gated_openai, cut_anthropic, closed_port) -> Iterator[Mitmdump]:
+def routed(
+    tmp_path_factory, log_dir, anthropic_side, openai_side, gated_openai, cut_anthropic, closed_port
+) -> Iterator[Mitmdump]:
     """One proxy, one route per scenario (chosen by the model the client asks for).
     `upstream_cooldown=0`: a failed upstream never rests, so every request tries the route's
     upstreams in the order written."""
