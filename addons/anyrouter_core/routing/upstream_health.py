@@ -73,7 +73,9 @@ class UpstreamHealth:
             return
         record.failures_in_a_row += 1
         record.resting_until = now + self.rest_s
-        record.last_failure = (f"{outcome}: {message}" if message else outcome)[:MESSAGE_LIMIT]
+        # A refused connection's outcome is its message already: not said twice.
+        detail = f"{outcome}: {message}" if message and message != outcome else outcome
+        record.last_failure = detail[:MESSAGE_LIMIT]
         record.last_failure_at = round(now, 3)
 
     def is_resting(self, name: str, now: float) -> bool:
