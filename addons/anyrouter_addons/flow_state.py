@@ -56,6 +56,11 @@ class FlowState:
     rule: str | None = None  # the routes file's route that chose the upstream
     upstream: str | None = None  # the upstream's name in the routes file
     attempts: list[str] | None = None  # earlier attempts and how they ended: "relay: 529"
+    # Tokens of the answer, from the upstream's own usage fields (neutral names: input is fresh
+    # input, neither read from nor written to the cache): {"input", "cache_read",
+    # "cache_write", "output", "reasoning"} (None: not reported), "estimated": True when the
+    # proxy estimated them instead.
+    usage: dict | None = None
 
     # Kept beside the flow only.
     body: object = field(default=_UNPARSED, metadata={"private": True})
@@ -83,7 +88,7 @@ class FlowState:
 
 # What one attempt decides; a new attempt starts without it.
 _ATTEMPT_FIELDS = (
-    "upstream_model", "translation", "client_request", "key",
+    "upstream_model", "translation", "client_request", "key", "usage",
     "upstream_error", "timed_out", "system_prompt", "local",
     "body", "body_changed", "exchange", "wire_target", "renamed", "ending",
 )
