@@ -12,6 +12,7 @@ from anyrouter_addons.access_log import AccessLog
 from anyrouter_addons.attempts import Attempts
 from anyrouter_addons.body_defaults import BodyDefaults
 from anyrouter_addons.credential_vault import CredentialVault
+from anyrouter_addons.dashboard import Dashboard
 from anyrouter_addons.header_hygiene import HeaderHygiene
 from anyrouter_addons.header_rules import HeaderRules
 from anyrouter_addons.key_rotation import KeyRotation
@@ -31,6 +32,7 @@ from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
+from anyrouter_addons.usage_memory import UsageMemory
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -38,6 +40,7 @@ keys = KeyRotation(vault)
 routing = Routing(keys)
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
+usage = UsageMemory()  # stand-in until the usage store (usage_store.UsageStore) is merged
 
 pipeline = Pipeline([
     routing,
@@ -45,6 +48,7 @@ pipeline = Pipeline([
     HeaderHygiene(),
     RequestChecks(),
     LocalEndpoints(routing),
+    Dashboard(keys, usage),
     keys,
     Attempts(keys, routing),
     body_defaults,
@@ -61,6 +65,7 @@ pipeline = Pipeline([
     PassthroughErrors(),
     UpstreamFailures(),
     Stats(keys, routing),
+    usage,
     AccessLog(),
     SSEContentview(),
     FreezeStartupObjects(),
