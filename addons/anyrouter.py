@@ -32,7 +32,7 @@ from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
-from anyrouter_addons.usage_memory import UsageMemory
+from anyrouter_addons.usage_memory import UsageMemory, UsageMemoryEndpoint
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -40,7 +40,7 @@ keys = KeyRotation(vault)
 routing = Routing(keys)
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
-usage = UsageMemory()  # stand-in until the usage store (usage_store.UsageStore) is merged
+usage = UsageMemory()  # STAND-IN for the usage log (another branch): delete with its endpoint
 
 pipeline = Pipeline([
     routing,
@@ -48,7 +48,8 @@ pipeline = Pipeline([
     HeaderHygiene(),
     RequestChecks(),
     LocalEndpoints(routing),
-    Dashboard(keys, usage),
+    Dashboard(),
+    UsageMemoryEndpoint(keys, usage),
     keys,
     Attempts(keys, routing),
     body_defaults,

@@ -1,24 +1,33 @@
-"""STAND-IN for the usage store (`usage_store.UsageStore`, built in another branch): one row
-per finished request, kept in memory for 25 h, and the dashboard's JSON made from them.
+"""STAND-IN, to delete when the usage log is merged: `GET /dashboard/data` from one row per
+finished request kept in memory for 25 h.
 
-It exists so the dashboard page and its end-to-end tests run against a real `/dashboard/data`
-before the store is merged; the store replaces it (`Dashboard(keys, store)` in
-`addons/anyrouter.py`), with the same `dashboard(now)` shape. Rows hold what the usage row
-holds, key fingerprints only.
+The usage log of issue 14 (`usage_store.UsageStore`, `usage_log.UsageLog`, and `Stats`, which
+serves `/dashboard/data` under `Route.STATS`) is built in another branch. This file lets the
+dashboard page and its end-to-end tests run against a real `/dashboard/data` of the contract's
+shape before then; merging that branch means deleting this file and its two steps in
+`addons/anyrouter.py`. Rows hold key fingerprints only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections import defaultdict, deque
 
 from mitmproxy import http
 
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.routes import Route, bare_path
 from anyrouter_core.routing.upstream_health import percentiles
 
 from .access_log import duration_s
-from .flow_state import state_of
+from .flow_state import route_of, state_of
+from .key_rotation import KeyRotation, protocol_for
 from .phases import Phase
+from .responses import answer_locally, error_response, json_response
+
+DATA_PATH = "/dashboard/data"
 
 KEEP_SECONDS = 25 * 3600
 WINDOW_HOURS = 24
@@ -135,3 +144,46 @@ def breakdown(rows: list[dict], field: str) -> list[dict]:
          **{f: sum(r[f] or 0 for r in group) for f in _BREAKDOWN_FIELDS}}
         for name, group in sorted(groups.items(), key=lambda item: -len(item[1]))
     ]
+
+
+def key_health(keys: dict[str, dict]) -> list[dict]:
+    """The key pools' stats (`KeyPools.snapshot(now)["keys"]`, by fingerprint) as the page lists them."""
+    return [
+        {
+            "label": label,
+            "healthy": not stats["cooling_for_s"],
+            "cooling_s": stats["cooling_for_s"],
+            "last_error": f"{last['status']}: {last['message']}" if (last := stats["last_error"]) else None,
+            "requests": stats["requests"],
+            "successes": stats["successes"],
+        }
+        for label, stats in keys.items()
+    ]
+
+
+class UsageMemoryEndpoint:
+    """`GET /dashboard/data`, answered before any key is chosen (it is not an upstream's path)."""
+
+    phase = Phase.CHECK
+
+    def __init__(self, keys: KeyRotation, usage: UsageMemory) -> None:
+        self.keys = keys
+        self.usage = usage
+
+    def request(self, flow: http.HTTPFlow):
+        request = flow.request
+        if flow.response or route_of(flow) is not Route.PASSTHROUGH or request.method.upper() != "GET":
+            return None
+        if bare_path(request.path) != DATA_PATH:
+            return None
+        if not self.keys.token_presented(flow):
+            error = ProxyError(401, "a valid access token is required (x-api-key or Authorization: Bearer)")
+            answer_locally(flow, error_response(protocol_for(flow), error))
+            return None
+        return self.answer(flow)
+
+    async def answer(self, flow: http.HTTPFlow) -> None:
+        now = time.time()
+        data = await asyncio.to_thread(self.usage.dashboard, now)
+        data["keys"] = key_health(self.keys.pools.snapshot(now)["keys"])
+        answer_locally(flow, json_response(200, data, {"cache-control": "no-store"}))

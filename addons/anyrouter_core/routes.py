@@ -2,7 +2,7 @@
 
 The routes of the LLM APIs belong to their protocols and are declared in the registry
 (`anyrouter_core.protocols`, which also classifies a request); the proxy's own endpoints
-(`/health`, `/v1/models`, `/stats`, the dashboard) and pass-through are here, since no protocol owns them.
+(`/health`, `/v1/models`, `/stats`) and pass-through are here, since no protocol owns them.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ class RouteKind(enum.Enum):
     HEALTH = "health"
     MODELS = "models"
     STATS = "stats"
-    DASHBOARD = "dashboard"  # the page: it holds no data, so it is never protected
-    DASHBOARD_DATA = "dashboard-data"  # what the page shows: protected by access tokens
+    DASHBOARD = "dashboard"  # the page only: it holds no data, so it is never protected
     PASSTHROUGH = "passthrough"
 
 
@@ -37,7 +36,6 @@ class Route:
     MODELS: ClassVar[Route]
     STATS: ClassVar[Route]
     DASHBOARD: ClassVar[Route]
-    DASHBOARD_DATA: ClassVar[Route]
     PASSTHROUGH: ClassVar[Route]
 
     @property
@@ -45,14 +43,13 @@ class Route:
         return self.kind in _LOCAL_KINDS
 
 
-_LOCAL_KINDS = (RouteKind.HEALTH, RouteKind.MODELS, RouteKind.STATS, RouteKind.DASHBOARD, RouteKind.DASHBOARD_DATA)
+_LOCAL_KINDS = (RouteKind.HEALTH, RouteKind.MODELS, RouteKind.STATS, RouteKind.DASHBOARD)
 Route.HEALTH = Route("health", RouteKind.HEALTH, paths=("/health",))
 Route.MODELS = Route("models", RouteKind.MODELS, paths=("/v1/models", "/models"))
 Route.STATS = Route("stats", RouteKind.STATS, paths=("/stats",))
-Route.DASHBOARD = Route("dashboard", RouteKind.DASHBOARD, paths=("/dashboard",))
-Route.DASHBOARD_DATA = Route("dashboard-data", RouteKind.DASHBOARD_DATA, paths=("/dashboard/data",))
 Route.PASSTHROUGH = Route("passthrough", RouteKind.PASSTHROUGH)
-LOCAL_ROUTES = (Route.HEALTH, Route.MODELS, Route.STATS, Route.DASHBOARD, Route.DASHBOARD_DATA)
+Route.DASHBOARD = Route("dashboard", RouteKind.DASHBOARD, paths=("/dashboard",))
+LOCAL_ROUTES = (Route.HEALTH, Route.MODELS, Route.STATS, Route.DASHBOARD)
 
 
 def bare_path(path: str) -> str:

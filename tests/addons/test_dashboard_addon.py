@@ -76,7 +76,7 @@ def test_with_access_tokens_the_data_needs_one_and_the_page_does_not(chain):
     send_request(chain, allowed)
     assert allowed.response.status_code == 200
     assert json.loads(allowed.response.content)["keys"] == [
-        {"label": "sk-…0001", "healthy": True, "cooling_s": 0, "last_error": None}
+        {"label": "sk-…0001", "healthy": True, "cooling_s": 0, "last_error": None, "requests": 0, "successes": 0}
     ]
     assert b"sk-server-key" not in allowed.response.content
     page = request_flow("GET", "/dashboard")

@@ -24,7 +24,6 @@ from anyrouter_core.routes import Route, RouteKind
         ("HEAD", "/", "passthrough"),
         ("GET", "/dashboard", "dashboard"),
         ("GET", "/dashboard/", "dashboard"),
-        ("GET", "/dashboard/data?x=1", "dashboard-data"),
         ("POST", "/dashboard", "passthrough"),
         ("GET", "/dashboard/other", "passthrough"),
     ],
@@ -46,7 +45,7 @@ def test_client_protocols():
     assert Route.PASSTHROUGH.client_protocol is None
     assert classify("GET", "/v1/models") is Route.MODELS and classify("GET", "/health") is Route.HEALTH
     assert Route.HEALTH.is_local and Route.MODELS.is_local and not chat.is_local
-    assert Route.DASHBOARD.is_local and Route.DASHBOARD_DATA.is_local
+    assert Route.DASHBOARD.is_local
 
 
 def test_hop_by_hop_includes_the_standard_set_and_connection_tokens():
