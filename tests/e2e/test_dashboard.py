@@ -8,6 +8,7 @@ distinct minute among them.
 
 from __future__ import annotations
 
+import http.client
 import json
 import struct
 from collections.abc import Iterator
@@ -53,6 +54,14 @@ def upstream(aimock) -> Iterator[RecordingRelay]:
 def proxy(upstream: RecordingRelay, log_dir: Path) -> Iterator[Mitmdump]:
     """A proxy of this file's own: its usage is exactly the traffic the tests send."""
     started = Mitmdump(upstream.url, log_dir, {"upstream_protocol": "openai", "key_retries": "0"})
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def root_proxy(upstream: RecordingRelay, log_dir: Path) -> Iterator[Mitmdump]:
+    """Another proxy for the tests of `/`, whose pass-through requests are usage rows too."""
+    started = Mitmdump(upstream.url, log_dir, {"upstream_protocol": "openai"})
     yield started
     started.stop()
 
@@ -148,23 +157,21 @@ def test_page_is_served_whole_with_a_strict_policy(proxy: Mitmdump):
     assert b"https://" not in body and b"<script src" not in body and b"@import" not in body
 
 
-def test_a_browser_opening_the_root_goes_to_the_dashboard(proxy: Mitmdump, upstream: RecordingRelay):
+def test_a_browser_opening_the_root_goes_to_the_dashboard(root_proxy: Mitmdump, upstream: RecordingRelay):
     before = len(upstream.requests)
-    status, _, headers = http_get(LOOPBACK, proxy.port, "/", {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    status, _, headers = http_get(LOOPBACK, root_proxy.port, "/", {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert (status, headers.get("location")) == (302, "/dashboard")
     assert len(upstream.requests) == before  # answered by the proxy itself
 
 
-def test_api_clients_root_requests_still_reach_the_upstream(proxy: Mitmdump, upstream: RecordingRelay):
-    import http.client
-
+def test_api_clients_root_requests_still_reach_the_upstream(root_proxy: Mitmdump, upstream: RecordingRelay):
     before = len(upstream.requests)
-    http_get(LOOPBACK, proxy.port, "/", {"accept": "application/json"})
-    conn = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=5)
+    http_get(LOOPBACK, root_proxy.port, "/", {"accept": "application/json"})
+    conn = http.client.HTTPConnection(LOOPBACK, root_proxy.port, timeout=5)
     conn.request("HEAD", "/", headers={"accept": "text/html"})  # a HEAD probe, as Claude Code's
     assert conn.getresponse().status != 302
     conn.close()
-    conn = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=5)
+    conn = http.client.HTTPConnection(LOOPBACK, root_proxy.port, timeout=5)
     conn.request("GET", "/?page=1", headers={"accept": "text/html"})  # not exactly `/`
     assert conn.getresponse().status != 302
     conn.close()
