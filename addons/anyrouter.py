@@ -31,6 +31,7 @@ from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
+from anyrouter_addons.usage_log import UsageLog
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -38,6 +39,7 @@ keys = KeyRotation(vault)
 routing = Routing(keys)
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
+usage = UsageLog(vault, keys)
 
 pipeline = Pipeline([
     routing,
@@ -60,7 +62,8 @@ pipeline = Pipeline([
     UpstreamErrors(),
     PassthroughErrors(),
     UpstreamFailures(),
-    Stats(keys, routing),
+    Stats(keys, routing, usage),
+    usage,
     AccessLog(),
     SSEContentview(),
     FreezeStartupObjects(),
