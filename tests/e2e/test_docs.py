@@ -685,7 +685,9 @@ def serve_example(log_dir: Path, folder: Path, argv: list[str]) -> tuple[Process
     port = free_port()
     process = Process(
         "README scripts/serve", [str(ROOT / argv[0]), f"http://{LOOPBACK}:{free_port()}", *argv[1:]],
-        log_dir / f"docs-routing-{port}.log", env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0"),
+        log_dir / f"docs-routing-{port}.log",
+        # The usage log (on by default) in the example's folder, not in the repository's flows/.
+        env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0", ANYROUTER_FLOWS_DIR=str(folder)),
         cwd=folder,
     )
     process.wait_until(status_is_200(port, "/health"))
