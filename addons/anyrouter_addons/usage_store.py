@@ -303,7 +303,8 @@ class _Writer:
         values = [_values(row) for row in rows]
         try:
             with self.lock:
-                db.execute("BEGIN")
+                # IMMEDIATE: another proxy writing the same file is waited for (busy timeout).
+                db.execute("BEGIN IMMEDIATE")
                 try:
                     db.executemany(_INSERT, values)
                     db.execute("COMMIT")
@@ -329,7 +330,9 @@ class _Writer:
         # Once until it works again: a full disk would otherwise log every half second.
         if not self.failing:
             self.failing = True
-            dropped = f"; {rows} rows dropped, and later ones until it works again" if rows else ""
+            dropped = ""
+            if rows:
+                dropped = f"; {rows} {'row' if rows == 1 else 'rows'} dropped, and later ones until it works again"
             log.error("anyrouter: usage log %s: cannot write: %s%s", self.where, exc, dropped)
 
     @property

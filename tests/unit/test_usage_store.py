@@ -116,7 +116,7 @@ def test_a_failed_write_is_logged_once_and_never_raises(store, caplog):
             store.flush()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, errors
-    assert errors[0].startswith(f"anyrouter: usage log {store.path}: cannot write: no such table: requests; 1 rows")
+    assert errors[0].startswith(f"anyrouter: usage log {store.path}: cannot write: no such table: requests; 1 row dropped")
 
 
 def test_a_path_with_tilde_and_missing_directories(tmp_path, monkeypatch):
