@@ -368,3 +368,19 @@ def test_in_memory_store_drops_rows_older_than_25_hours_from_time_to_time(monkey
         assert poll(lambda: [r["output"] for r in store.export()] == [2, 3]), store.export()
     finally:
         store.close()
+
+
+def test_two_proxies_can_share_one_file(tmp_path):
+    path = str(tmp_path / "usage.sqlite3")
+    first, second = UsageStore(path), UsageStore(path)
+    try:
+        for i in range(500):
+            first.add(row(NOW + i, upstream="first"))
+            second.add(row(NOW + i, upstream="second"))
+        first.flush()
+        second.flush()
+        assert {t["name"]: t["requests"] for t in first.dashboard(NOW + 600)["by_upstream"]} == {
+            "first": 500, "second": 500}
+    finally:
+        first.close()
+        second.close()
