@@ -32,7 +32,7 @@ from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
-from anyrouter_addons.usage_memory import UsageMemory, UsageMemoryEndpoint
+from anyrouter_addons.usage_log import UsageLog
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -40,7 +40,7 @@ keys = KeyRotation(vault)
 routing = Routing(keys)
 event_limit = EventSizeLimit()
 body_defaults = BodyDefaults()
-usage = UsageMemory()  # STAND-IN for the usage log (another branch): delete with its endpoint
+usage = UsageLog(vault, keys)
 
 pipeline = Pipeline([
     routing,
@@ -49,7 +49,6 @@ pipeline = Pipeline([
     RequestChecks(),
     LocalEndpoints(routing),
     Dashboard(),
-    UsageMemoryEndpoint(keys, usage),
     keys,
     Attempts(keys, routing),
     body_defaults,
@@ -65,7 +64,7 @@ pipeline = Pipeline([
     UpstreamErrors(),
     PassthroughErrors(),
     UpstreamFailures(),
-    Stats(keys, routing),
+    Stats(keys, routing, usage),
     usage,
     AccessLog(),
     SSEContentview(),

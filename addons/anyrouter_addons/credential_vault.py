@@ -201,6 +201,16 @@ class CredentialVault:
         # is the one `WireRequestTargets` knows.
         keep_upstream_on_http1(data.server)
 
+    def scrub_text(self, flow: http.HTTPFlow, text: str) -> str:
+        """`text` (an upstream's error message) with every key the upstream got fingerprinted."""
+        secrets = state_of(flow).secrets
+        if secrets is None:
+            return text
+        # Longest first, so a key that is the start of another never hides the longer one.
+        for key in sorted(secrets.quotable(), key=len, reverse=True):
+            text = text.replace(key, fingerprint(key))
+        return text
+
     def scrub_answer(self, flow: http.HTTPFlow) -> None:
         """Fingerprints every key the upstream got that its error answer quotes; called by the
         final phase, after every addon has rewritten the answer."""

@@ -175,6 +175,11 @@ class KeyRotation:
         self.vault.send_key(flow, name, value, key)
         state_of(flow).key = pool.label(key)
 
+    def scrub(self, flow: http.HTTPFlow, text: str) -> str:
+        """`text` with every key of the pool the flow took its key from replaced by its label."""
+        tried = state_of(flow).keys_tried
+        return tried.pool.scrub(text) if tried is not None else text
+
     def pool_for(self, flow: http.HTTPFlow) -> KeyPool | None:
         """The keys the flow's upstream gets: a routes file upstream's own, else the server
         pool for the reverse target, else the client's (never an access token)."""

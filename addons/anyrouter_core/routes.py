@@ -2,7 +2,8 @@
 
 The routes of the LLM APIs belong to their protocols and are declared in the registry
 (`anyrouter_core.protocols`, which also classifies a request); the proxy's own endpoints
-(`/health`, `/v1/models`, `/stats`) and pass-through are here, since no protocol owns them.
+(`/health`, `/v1/models`, `/stats` with the usage export and the dashboard's data) and
+pass-through are here, since no protocol owns them.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Route:
 _LOCAL_KINDS = (RouteKind.HEALTH, RouteKind.MODELS, RouteKind.STATS, RouteKind.DASHBOARD)
 Route.HEALTH = Route("health", RouteKind.HEALTH, paths=("/health",))
 Route.MODELS = Route("models", RouteKind.MODELS, paths=("/v1/models", "/models"))
-Route.STATS = Route("stats", RouteKind.STATS, paths=("/stats",))
+Route.STATS = Route("stats", RouteKind.STATS, paths=("/stats", "/stats/usage", "/dashboard/data"))
 Route.PASSTHROUGH = Route("passthrough", RouteKind.PASSTHROUGH)
 Route.DASHBOARD = Route("dashboard", RouteKind.DASHBOARD, paths=("/dashboard",))
 LOCAL_ROUTES = (Route.HEALTH, Route.MODELS, Route.STATS, Route.DASHBOARD)

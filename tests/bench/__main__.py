@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
-from . import hook_times, round_trip, stream_delay, translation
+from . import hook_times, round_trip, stream_delay, translation, usage_db
 from .client import routes
 from .procs import AddonMitmdump, BareMitmdump, PacedUpstream, bench_aimock, rss_mb
 
@@ -31,6 +31,10 @@ TARGETS = {
     "translation CPU (80 KB request)": 1.3,
     "added delay per event, p99": 2.0,
 }
+
+
+USAGE_OFF = "addon, usage_db off → aimock"
+USAGE_ON = "addon, usage_db on (a file) → aimock"
 
 
 def load_average() -> str:
@@ -67,6 +71,11 @@ def start_all(log_dir: Path, events: int, pace_ms: float, addon_options: dict[st
         "addon (upstream openai) → aimock": lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "openai", **addon_options}),
         "addon (upstream responses) → aimock": lambda: AddonMitmdump(
             aimock_url, log_dir, {"upstream_protocol": "responses", **addon_options}),
+        # A pair alike but for the usage log: in memory only, or also in a file.
+        USAGE_OFF: lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "anthropic", **addon_options,
+                                                               "usage_db": ""}),
+        USAGE_ON: lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "anthropic", **addon_options,
+                                                              "usage_db": str(log_dir / "bench-usage.sqlite3")}),
         "bare mitmdump, stream_large_bodies=1 → paced": lambda: BareMitmdump(
             paced_url, log_dir, "/health", {"stream_large_bodies": "1"}),
         "addon (upstream anthropic) → paced": lambda: AddonMitmdump(paced_url, log_dir, {"upstream_protocol": "anthropic", **addon_options}),
@@ -144,6 +153,18 @@ def main() -> None:
                 print("  " + line)
             print()
 
+            usage_results = [
+                usage_db.measure(routes(stream)[0], stream, procs[USAGE_OFF], procs[USAGE_ON], rounds * 2, per_round)
+                for stream in (False, True)
+            ]
+            print(
+                f"The usage log: {rounds * 2 * per_round} requests per cell, alternating between two addon mitmdumps"
+                " alike but for usage_db (off: in memory only; on: a file in the temp dir):"
+            )
+            for line in usage_db.table(usage_results):
+                print("  " + line)
+            print()
+
             delay_routes = stream_delay.targets(
                 procs["paced"].port,
                 procs["bare mitmdump, stream_large_bodies=1 → paced"].port,
@@ -167,7 +188,7 @@ def main() -> None:
             print()
 
             print("Targets (printed, not asserted):")
-            for line in verdicts(results, delay_routes):
+            for line in verdicts(results, delay_routes) + usage_db.verdicts(usage_results):
                 print("  " + line)
 
             if args.hooks:

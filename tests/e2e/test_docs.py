@@ -40,6 +40,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -214,7 +215,12 @@ SHELL_BLOCKS: dict[str, RunHere | RunBy] = {
     "ANYROUTER_SAVE_FLOWS=0 scripts/serve\n": RunBy(
         "e2e/test_scripts.py", ("test_serve_starts_the_proxy_in_front_of_the_given_upstream",)),
     "scripts/record-flows [--only aimock_openai_to_anthropic …]\n": RunHere("test_record_flows_synopsis"),
+    "curl -s 'http://localhost:8088/stats/usage?since=2026-12-01T00:00:00Z&format=csv' -o usage.csv\n"
+    "curl -s 'http://localhost:8088/stats/usage?since=1764547200&until=1764633600'\n": RunBy(
+        "e2e/test_usage_log.py", ("test_the_readmes_export_commands",)),
 }
+# Programs of the system a README command may name, besides the repository's and the peers'.
+SYSTEM_PROGRAMS = ("curl",)
 
 # First line of a text block → this module's test that checks it.
 TEXT_BLOCKS = {
@@ -448,7 +454,8 @@ def test_shell_lines_name_programs_options_and_paths_that_exist(block, option_ma
             assert [v for v in assignments if v not in script] == [], f"{program} reads none of {assignments}"
         else:
             assert not assignments, words
-            assert (VENV_BIN / program).exists() or (PEERS_BIN / program).exists(), program
+            assert (VENV_BIN / program).exists() or (PEERS_BIN / program).exists() or (
+                program in SYSTEM_PROGRAMS and shutil.which(program)), program
         for word in args:
             if re.match(r"(addons|scripts|tests)/", word):
                 assert (ROOT / word).exists(), word
@@ -678,7 +685,9 @@ def serve_example(log_dir: Path, folder: Path, argv: list[str]) -> tuple[Process
     port = free_port()
     process = Process(
         "README scripts/serve", [str(ROOT / argv[0]), f"http://{LOOPBACK}:{free_port()}", *argv[1:]],
-        log_dir / f"docs-routing-{port}.log", env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0"),
+        log_dir / f"docs-routing-{port}.log",
+        # The usage log (on by default) in the example's folder, not in the repository's flows/.
+        env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0", ANYROUTER_FLOWS_DIR=str(folder)),
         cwd=folder,
     )
     process.wait_until(status_is_200(port, "/health"))
