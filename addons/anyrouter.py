@@ -31,6 +31,7 @@ from anyrouter_addons.translation import Translation
 from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
+from anyrouter_addons.usage_meter import UsageMeter
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -57,6 +58,7 @@ pipeline = Pipeline([
     UpstreamAddress(),
     SSEPassthrough(),
     timeouts,
+    UsageMeter(event_limit),
     UpstreamErrors(),
     PassthroughErrors(),
     UpstreamFailures(),

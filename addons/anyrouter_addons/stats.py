@@ -1,5 +1,6 @@
 """`GET /stats` and the `anyrouter.stats` command: per key fingerprint and per route counts,
-and with a routes file per route of the file and per upstream.
+and with a routes file per route of the file and per upstream; the tokens of the answers
+(`FlowState.usage`) in total and per model the upstream was asked for.
 
 Keys appear only as fingerprints; the key stats come from the pools of `KeyRotation`, the
 upstreams' from `Routing`, which counts every attempt (fallbacks included).
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from mitmproxy import command, http
 
 from anyrouter_core.errors import ProxyError
-from anyrouter_core.routes import Route
+from anyrouter_core.routes import Route, RouteKind
 from anyrouter_core.routing.upstream_health import percentiles
+from anyrouter_core.usage_meter import UsageTotals
 
 from .access_log import describe_route, duration_s
 from .flow_state import route_of, state_of
@@ -52,6 +54,7 @@ class Stats:
         self.started = time.time()
         self.by_route: defaultdict[str, Counter] = defaultdict(Counter)
         self.durations: deque[float] = deque(maxlen=RECENT_DURATIONS)
+        self.usage = UsageTotals()
 
     def request(self, flow: http.HTTPFlow) -> None:
         if route_of(flow) is not Route.STATS:
@@ -78,6 +81,8 @@ class Stats:
         seconds = duration_s(flow)
         if seconds is not None:
             self.durations.append(seconds)
+        if route_of(flow).kind is RouteKind.CONVERSATION:  # a count of tokens spends none
+            self.usage.add(state.upstream_model or state.model or "-", state.usage)
         if state.rule:
             counts = self.by_rule[state.rule]
             counts.outcomes[outcome] += 1
@@ -100,6 +105,7 @@ class Stats:
             "duration_ms": percentiles(durations),
             "mean_duration_ms": round(statistics.fmean(durations) * 1000, 1) if durations else None,
             "routes": routes,
+            **self.usage.as_json(),
             **self.routing_snapshot(now),
             **self.keys.pools.snapshot(now),
         }
