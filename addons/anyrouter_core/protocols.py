@@ -91,6 +91,7 @@ def _codec(package: str, stream_decoder: type, stream_encoder: type) -> SimpleNa
         is_stream_event=modules["stream_view"].is_stream_event,
         summarise_stream=modules["stream_view"].summarise_stream,
         answer_usage=modules["usage"].answer_usage,
+        usage_event_names=modules["usage"].USAGE_EVENT_NAMES,  # None: its events have no names
         may_carry_usage=modules["usage"].may_carry_usage,
         event_usage=modules["usage"].event_usage,
         token_count_usage=modules["usage"].token_count_usage,

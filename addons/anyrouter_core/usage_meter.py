@@ -11,8 +11,9 @@ decides where to look:
   event reports replaces the one before: Anthropic's `message_delta` after `message_start`).
   It is cheap on purpose, since it reads every stream the proxy passes on: an event that
   cannot carry usage (the codec's `may_carry_usage`, a test of the event's name and text) is
-  never parsed, and at most one event is held (`max_event_size`, as `sse.SSEDecoder` bounds
-  it). An event over the bound is skipped unread, not fatal: the usage after it still counts.
+  never parsed; one whose name says so is not even held (`usage_event_names`); and at most one
+  event is held, of at most `meter_event_size` bytes. An event over that bound is skipped
+  unread, not fatal: the usage after it still counts.
 - `usage_dict(usage)`: the plain form a flow shows (`FlowState.usage`).
 
 A usage that reports no count at all is no usage (None), so that "not reported" never reads
@@ -28,6 +29,16 @@ from .protocols import protocol_named
 from .sse import MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 
 USAGE_FIELDS = ("input", "cache_read", "cache_write", "output", "reasoning")
+# The events that carry usage are small (a few hundred bytes), but for Responses' last one,
+# which repeats the whole answer: 4 MiB holds any real one. A meter reads streams that a
+# translator reads too; its own bound keeps the two together near `max_event_size`.
+USAGE_EVENT_SIZE = 4 * 1024 * 1024
+
+
+def meter_event_size(max_event_size: int) -> int:
+    """The most a stream meter holds of one event: `max_event_size` (0: no bound), but never
+    more than `USAGE_EVENT_SIZE`."""
+    return min(max_event_size, USAGE_EVENT_SIZE) if max_event_size else USAGE_EVENT_SIZE
 
 
 def reported(usage: Usage | None) -> Usage | None:
@@ -72,7 +83,10 @@ class StreamUsage:
         codec = protocol_named(protocol).codec
         self._may_carry_usage = codec.may_carry_usage
         self._event_usage = codec.event_usage
-        self._sse = SSEDecoder(max_event_size, skip_oversize=True)
+        names = codec.usage_event_names
+        self._sse = SSEDecoder(
+            meter_event_size(max_event_size), skip_oversize=True, keep_event=names.__contains__ if names else None
+        )
         self.usage: Usage | None = None
 
     def feed(self, piece: bytes) -> bool:

@@ -344,35 +344,50 @@ def test_no_protocol_parses_an_event_without_a_usage_object(protocol):
 MIB = 1024 * 1024
 
 
-def huge_delta_pieces(size: int, piece: int = 64 * 1024):
+def huge_delta_pieces(size: int, name: bytes | None, piece: int = 64 * 1024):
     """One content_block_delta whose text is `size` bytes, in pieces, with no line end."""
-    yield b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"'
+    yield (b"event: " + name + b"\n" if name else b"") + (
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"')
     block = b"u" * piece
     for _ in range(size // piece):
         yield block
     yield b'"}}\n\n'
 
 
-def test_a_huge_event_is_skipped_in_bounded_memory_and_the_usage_after_it_counts():
-    start, _, rest = anthropic_stream().partition(b"\n\n")
-    meter = StreamUsage("anthropic", max_event_size=1 * MIB)
+def peak_memory_metering(meter: StreamUsage, pieces) -> int:
     tracemalloc.start()
     try:
-        meter.feed(start + b"\n\n")
-        for piece in huge_delta_pieces(32 * MIB):
+        for piece in pieces:
             meter.feed(piece)
-        _, peak = tracemalloc.get_traced_memory()
+        return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+@pytest.mark.parametrize(("name", "skipped"), [(None, 1), (b"content_block_delta", 0)], ids=["unnamed", "named"])
+def test_a_huge_event_costs_at_most_the_bound_and_the_usage_after_it_counts(name, skipped):
+    start, _, rest = anthropic_stream().partition(b"\n\n")
+    meter = StreamUsage("anthropic", max_event_size=1 * MIB)
+    meter.feed(start + b"\n\n")
+    peak = peak_memory_metering(meter, huge_delta_pieces(32 * MIB, name))
     meter.feed(rest)
     meter.end()
-    assert peak < 3 * MIB, peak  # the bound and one piece, never the 32 MiB event
-    assert meter.skipped == 1
+    # Unnamed, it is held up to the bound, then skipped; named as no usage event is, it is
+    # never held at all. Never the 32 MiB.
+    assert peak < (3 * MIB if name is None else 1 * MIB), peak
+    assert meter.skipped == skipped
     assert meter.usage == ANTHROPIC_FIGURES
 
 
+def test_a_meter_holds_no_more_than_its_own_bound_whatever_max_event_size_says():
+    meter = StreamUsage("openai", max_event_size=0)  # no bound for the translators
+    peak = peak_memory_metering(meter, huge_delta_pieces(16 * MIB, None))
+    assert usage_meter.USAGE_EVENT_SIZE < peak < usage_meter.USAGE_EVENT_SIZE * 2.5, peak
+    assert meter.skipped == 1
+
+
 def test_an_event_of_many_lines_past_the_bound_is_skipped_too():
-    many_lines = b"event: content_block_delta\n" + b"data: " + b"x" * 1000 + b"\n"
+    many_lines = b"data: " + b"x" * 1000 + b"\n"
     body = many_lines * 2000 + b"\n" + sse(("message_delta", {"type": "message_delta", "usage": {"output_tokens": 5}}))
     meter = metered("anthropic", [body[i:i + 4096] for i in range(0, len(body), 4096)], max_event_size=64 * 1024)
     assert (meter.skipped, meter.usage) == (1, Usage(output=5))

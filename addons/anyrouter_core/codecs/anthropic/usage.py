@@ -66,7 +66,8 @@ def anthropic_stop_reason(stop_reason: str | None) -> str | None:
 
 # ---------------------------------------------------------------- metering
 
-_USAGE_EVENTS = ("message_start", "message_delta")
+# The names of the events that can carry usage.
+USAGE_EVENT_NAMES = frozenset(("message_start", "message_delta"))
 
 
 def answer_usage(body: object) -> Usage | None:
@@ -78,7 +79,7 @@ def answer_usage(body: object) -> Usage | None:
 def may_carry_usage(event: SSEEvent) -> bool:
     """Whether a stream event can carry usage, told without parsing it: only `message_start`
     and `message_delta` do (by their event name when they have one), with a usage object."""
-    return (event.event is None or event.event in _USAGE_EVENTS) and holds_object_field(event.data, "usage")
+    return (event.event is None or event.event in USAGE_EVENT_NAMES) and holds_object_field(event.data, "usage")
 
 
 def event_usage(event: dict) -> Usage | None:

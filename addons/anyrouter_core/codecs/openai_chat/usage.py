@@ -54,6 +54,8 @@ def is_reported(usage: Usage | None) -> bool:
 
 # ---------------------------------------------------------------- metering
 
+USAGE_EVENT_NAMES = None  # chunks have no event names
+
 
 def answer_usage(body: object) -> Usage | None:
     """The usage of a finished completion; None when it has none (an error)."""

@@ -45,7 +45,8 @@ def responses_usage(usage: Usage) -> dict:
 
 # ---------------------------------------------------------------- metering
 
-_USAGE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+# The names of the events that can carry usage.
+USAGE_EVENT_NAMES = frozenset(("response.completed", "response.incomplete", "response.failed"))
 
 
 def answer_usage(body: object) -> Usage | None:
@@ -57,11 +58,11 @@ def answer_usage(body: object) -> Usage | None:
 def may_carry_usage(event: SSEEvent) -> bool:
     """Whether a stream event can carry usage, told without parsing it: only the last
     events do (by their event name when they have one), with a usage object."""
-    return (event.event is None or event.event in _USAGE_EVENTS) and holds_object_field(event.data, "usage")
+    return (event.event is None or event.event in USAGE_EVENT_NAMES) and holds_object_field(event.data, "usage")
 
 
 def event_usage(event: dict) -> Usage | None:
-    if event.get("type") not in _USAGE_EVENTS:
+    if event.get("type") not in USAGE_EVENT_NAMES:
         return None
     response = event.get("response")
     return answer_usage(response)
