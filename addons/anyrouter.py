@@ -33,6 +33,7 @@ from anyrouter_addons.upstream_errors import UpstreamErrors
 from anyrouter_addons.upstream_failures import UpstreamFailures
 from anyrouter_addons.upstream_timeouts import UpstreamTimeouts
 from anyrouter_addons.usage_log import UsageLog
+from anyrouter_addons.usage_meter import UsageMeter
 
 vault = CredentialVault()
 timeouts = UpstreamTimeouts()
@@ -61,6 +62,7 @@ pipeline = Pipeline([
     UpstreamAddress(),
     SSEPassthrough(),
     timeouts,
+    UsageMeter(event_limit),
     UpstreamErrors(),
     PassthroughErrors(),
     UpstreamFailures(),

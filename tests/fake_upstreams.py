@@ -6,6 +6,7 @@ what. They bind 127.0.0.1 only, on a free port, and stop when the test's `with` 
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,7 @@ class _Handler(BaseHTTPRequestHandler):
     upstream: LoopbackUpstream
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.body = self.rfile.read(int(self.headers.get("content-length", 0)))
         self.upstream.answer(self)
 
     def start_chunked(self, status: int, content_type: str) -> None:
@@ -230,3 +231,88 @@ class NeverAccepts:
     def __exit__(self, *exc) -> None:
         for sock in (*self.fillers, self.listener):
             sock.close()
+
+
+class CacheUsageUpstream(LoopbackUpstream):
+    """An Anthropic Messages and OpenAI Responses upstream whose answers report cache usage.
+
+    aimock's Messages and Responses answers carry only `input_tokens` and `output_tokens`
+    (its fixtures' cache counts reach only its OpenRouter-shaped Chat Completions), so the
+    cache reads and writes these two protocols report are scripted here: `POST /v1/messages`
+    and `POST /v1/responses`, streamed (in pieces that split events) or not, with the usage
+    below. The text names the model asked for.
+    """
+
+    MESSAGES_USAGE = {"input_tokens": 21, "cache_creation_input_tokens": 1500, "cache_read_input_tokens": 9000,
+                      "output_tokens": 33}
+    RESPONSES_USAGE = {"input_tokens": 15000, "input_tokens_details": {"cached_tokens": 14000},
+                       "output_tokens": 55, "output_tokens_details": {"reasoning_tokens": 13}, "total_tokens": 15055}
+    PIECE = 37  # bytes per chunk of a stream: events never line up with chunks
+
+    def answer(self, request: _Handler) -> None:
+        body = json.loads(request.body or b"{}")
+        model, text = body.get("model", ""), f"Counted by {body.get('model', '')}."
+        path = request.path.split("?")[0]
+        if path == "/v1/messages":
+            events, whole = self.messages_events(model, text), self.message(model, text, self.MESSAGES_USAGE, "end_turn")
+        elif path == "/v1/responses":
+            events = self.responses_events(model, text)
+            whole = events[-1][1]["response"]  # response.completed's
+        else:
+            request.send_error(404)
+            return
+        if body.get("stream"):
+            stream = b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+            request.start_chunked(200, "text/event-stream")
+            for start in range(0, len(stream), self.PIECE):
+                request.chunk(stream[start:start + self.PIECE])
+            request.end_chunked()
+            return
+        content = json.dumps(whole).encode()
+        request.send_response(200)
+        request.send_header("content-type", "application/json")
+        request.send_header("content-length", str(len(content)))
+        request.end_headers()
+        request.wfile.write(content)
+
+    @staticmethod
+    def message(model: str, text: str, usage: dict, stop_reason: str | None) -> dict:
+        return {"id": "msg_cache_usage", "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}] if stop_reason else [],
+                "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
+
+    def messages_events(self, model: str, text: str) -> list[tuple[str, dict]]:
+        opening = self.message(model, text, {**self.MESSAGES_USAGE, "output_tokens": 1}, None)
+        return [
+            ("message_start", {"type": "message_start", "message": opening}),
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            ("ping", {"type": "ping"}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                               "usage": {"output_tokens": self.MESSAGES_USAGE["output_tokens"]}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+
+    def responses_events(self, model: str, text: str) -> list[tuple[str, dict]]:
+        def response(status: str, output: list, usage: dict | None) -> dict:
+            return {"id": "resp_cache_usage", "object": "response", "created_at": 1764650000, "status": status,
+                    "model": model, "output": output, "usage": usage, "error": None, "incomplete_details": None,
+                    "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+
+        part = {"type": "output_text", "text": text, "annotations": []}
+        item = {"type": "message", "id": "msg_cache_usage", "role": "assistant", "status": "completed", "content": [part]}
+        started = {**item, "status": "in_progress", "content": []}
+        numbered = [
+            ("response.created", {"response": response("in_progress", [], None)}),
+            ("response.in_progress", {"response": response("in_progress", [], None)}),
+            ("response.output_item.added", {"output_index": 0, "item": started}),
+            ("response.content_part.added", {"item_id": item["id"], "output_index": 0, "content_index": 0,
+                                             "part": {**part, "text": ""}}),
+            ("response.output_text.delta", {"item_id": item["id"], "output_index": 0, "content_index": 0, "delta": text}),
+            ("response.output_text.done", {"item_id": item["id"], "output_index": 0, "content_index": 0, "text": text}),
+            ("response.content_part.done", {"item_id": item["id"], "output_index": 0, "content_index": 0, "part": part}),
+            ("response.output_item.done", {"output_index": 0, "item": item}),
+            ("response.completed", {"response": response("completed", [item], self.RESPONSES_USAGE)}),
+        ]
+        return [(name, {"type": name, "sequence_number": number, **data}) for number, (name, data) in enumerate(numbered)]

@@ -75,6 +75,7 @@ class FlowState:
     last_activity: float | None = field(default=None, metadata={"private": True})
     watchdog: asyncio.Task | None = field(default=None, metadata={"private": True})
     ending: object = field(default=None, metadata={"private": True})  # UpstreamFailures'
+    meter: object = field(default=None, metadata={"private": True})  # UsageMeter's
 
     def shown(self) -> dict:
         """The plain values mitmweb and saved flows show."""
@@ -90,7 +91,7 @@ class FlowState:
 _ATTEMPT_FIELDS = (
     "upstream_model", "translation", "client_request", "key", "usage",
     "upstream_error", "timed_out", "system_prompt", "local",
-    "body", "body_changed", "exchange", "wire_target", "renamed", "ending",
+    "body", "body_changed", "exchange", "wire_target", "renamed", "ending", "meter",
 )
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(FlowState)}
 

@@ -41,6 +41,10 @@ class Phase(enum.IntEnum):
     ADDRESS = 55  # the chosen upstream's host, port and base path, after the rewrites
     STREAM = 60  # streams passed through unchanged
     WATCH = 65  # timeouts on a silent upstream: after every addon that answers or streams
+    # The answer's usage: after every step that installs a stream callable (TRANSLATE,
+    # REWRITE, STREAM, WATCH), so that its own wraps them all and reads the upstream's bytes
+    # before any of them; before OUTCOME, which turns error answers into the client's shape.
+    METER = 67
     OUTCOME = 70  # upstream errors and failures in the client's protocol, token estimates
     REPORT = 80  # stats, the access log line, views
     FINISH = 90  # `Finish`: body written, credentials sealed, state published

@@ -1,7 +1,8 @@
 """Translates requests, responses and event streams between the client's and upstream's protocol.
 
 The core does the translating (`anyrouter_core.translation`, over the codecs); this addon only decides when,
-and moves bodies, paths and headers in and out of the flow.
+and moves bodies, paths and headers in and out of the flow. A finished answer it replaces has its usage
+read first (`usage_meter.note_answer_usage`): after this step the body is the client's, not the upstream's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from anyrouter_core.json_body import body_problem
 from anyrouter_core.routes import RouteKind
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.translation import Direction
+from anyrouter_core.usage_meter import usage_of_answer, usage_of_stream_body
 
 from .body_defaults import BodyDefaults
 from .flow_state import replace_request_json, request_json, route_of, state_of
@@ -30,6 +32,7 @@ from .streaming import (
     translating_stream,
 )
 from .phases import Phase
+from .usage_meter import note_answer_usage
 
 log = logging.getLogger("anyrouter")
 
@@ -156,13 +159,18 @@ class Translation:
     def answer_client(self, flow: http.HTTPFlow, exchange: _Exchange) -> None:
         response = flow.response
         assert response
+        upstream = exchange.direction.upstream.name
         if is_event_stream(response):
             # A whole event stream: the answer of a retry, which could not be streamed live.
+            content = response.get_content(strict=False) or b""
+            note_answer_usage(flow, usage_of_stream_body(upstream, content, self.event_limit.max_bytes))
             translator = self.stream_translator(exchange)
-            response.content = translator.feed(response.get_content(strict=False) or b"") + translator.end()
+            response.content = translator.feed(content) + translator.end()
             note_stream_error(flow, translator)
             return
         body = self.upstream_answer(flow)
+        # Read before the body is replaced: the client's answer is not the upstream's.
+        note_answer_usage(flow, usage_of_answer(upstream, body))
         if exchange.facts.stream:
             response.headers.pop("content-encoding", None)
             response.headers["content-type"] = "text/event-stream"

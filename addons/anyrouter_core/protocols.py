@@ -7,7 +7,8 @@ proxy needs around it: the client paths it owns (so classifying a request is a l
 the path its requests go to upstream, the header an upstream key travels in, the headers that
 mark its clients and those only its clients send, the headers its upstream requires, what its
 upstream needs or lacks, and how to read the facts of a client's request that answering it
-needs. Adding a protocol is writing its codec and one entry in `PROTOCOLS`.
+needs. Adding a protocol is writing its codec and one entry in `PROTOCOLS`. Where each of its
+answers and streams says how many tokens it took is its codec's `usage` module.
 """
 
 from __future__ import annotations
@@ -89,11 +90,17 @@ def _codec(package: str, stream_decoder: type, stream_encoder: type) -> SimpleNa
         model_list=modules["model_list"].model_list,
         is_stream_event=modules["stream_view"].is_stream_event,
         summarise_stream=modules["stream_view"].summarise_stream,
+        answer_usage=modules["usage"].answer_usage,
+        usage_event_names=modules["usage"].USAGE_EVENT_NAMES,  # None: its events have no names
+        may_carry_usage=modules["usage"].may_carry_usage,
+        event_usage=modules["usage"].event_usage,
+        token_count_usage=modules["usage"].token_count_usage,
     )
 
 
 _CODEC_MODULES = (
     "request_decode", "request_encode", "answer", "errors", "system_prompt", "model_name", "model_list", "stream_view",
+    "usage",
 )
 
 

@@ -6,11 +6,15 @@ line up with event boundaries, and returns the events completed by that piece.
 The decoder holds at most `max_event_size` bytes of the event it is gathering, so that an
 upstream sending megabytes without a newline cannot grow the proxy's memory without limit.
 Past the bound it drops what it held and raises `EventTooLarge`; callers end their client's
-stream with an error in the client's protocol.
+stream with an error in the client's protocol. A reader that wants only some events (the
+usage meter) can have an oversize event skipped instead (`skip_oversize`): it is dropped,
+with everything up to its end, and the events after it come out as usual; and it can have
+the events of other names dropped as their lines arrive, never held (`keep_event`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .sizes import describe_size
@@ -52,9 +56,19 @@ class SSEDecoder:
     its field). Every line is bounded by it too, comments included. An event of exactly
     `max_event_size` bytes passes. `end()` only flushes what `feed()` already accepted, so it
     raises `EventTooLarge` only after `feed()` did.
+
+    With `skip_oversize` nothing is raised: an event past the bound is dropped (`skipped`
+    counts them), and so is every byte up to its blank line, without being held. With
+    `keep_event`, an event whose `event` line names one it refuses is dropped the same way
+    (not counted): what a reader does not want costs it no memory.
     """
 
-    def __init__(self, max_event_size: int = MAX_EVENT_SIZE) -> None:
+    def __init__(
+        self,
+        max_event_size: int = MAX_EVENT_SIZE,
+        skip_oversize: bool = False,
+        keep_event: Callable[[str], bool] | None = None,
+    ) -> None:
         self._limit = max_event_size
         self._buffer = bytearray()
         self._partial = 0  # bytes at the buffer's start known to hold no line end
@@ -62,9 +76,17 @@ class SSEDecoder:
         self._data: list[str] = []
         self._held = 0  # bytes of the lines kept for the event being gathered
         self._overflowed = False
+        self._skip_oversize = skip_oversize
+        self._keep_event = keep_event
+        self._discarding = False  # the lines up to the next blank line belong to a skipped event
+        self._discarding_line = False  # the bytes up to the next line end too
+        self._skip_lf = False  # a discarded line ended in CR: an LF right after it is its end
+        self.skipped = 0
 
     def feed(self, piece: bytes) -> list[SSEEvent]:
         self._refuse_after_overflow()
+        if self._skip_lf or self._discarding_line:
+            piece = self._past_discarded_line(piece)
         self._buffer += piece
         events: list[SSEEvent] = []
         for line in self._take_complete_lines():
@@ -73,6 +95,8 @@ class SSEDecoder:
                 events.append(event)
             self._check_bound(max(len(line), self._held), events)
         self._check_bound(self._held + self._partial, events)
+        if self._discarding and self._partial:
+            self._drop_partial_line()  # a line of a dropped event: nothing of it is held
         return events
 
     def end(self) -> list[SSEEvent]:
@@ -96,14 +120,47 @@ class SSEDecoder:
             raise EventTooLarge(self._limit)
 
     def _check_bound(self, size: int, events: list[SSEEvent]) -> None:
-        """Drops everything and raises when `size` (a line, or what is held) passes the bound."""
+        """Drops everything and raises when `size` (a line, or what is held) passes the bound;
+        with `skip_oversize`, drops the event instead."""
         limit = self._limit
-        if limit and size > limit:
+        if limit and size > limit and self._skip_oversize:
+            self.skipped += not self._discarding  # an event dropped already is not counted again
+            self._drop_event()
+        elif limit and size > limit:
             self._buffer = bytearray()  # a new one: the old one's memory goes back at once
             self._partial = self._held = 0
             self._event, self._data = None, []
             self._overflowed = True
             raise EventTooLarge(limit, events)
+
+    def _drop_event(self) -> None:
+        """The event being gathered goes unread, and its lines up to its blank line too."""
+        self._event, self._data, self._held = None, [], 0
+        self._discarding = True
+
+    def _drop_partial_line(self) -> None:
+        """The line still arriving is dropped, and what follows of it until its end."""
+        ended_in_cr = self._buffer.endswith(b"\r")
+        self._buffer = bytearray()  # a new one: the old one's memory goes back at once
+        self._partial = 0
+        self._discarding_line, self._skip_lf = not ended_in_cr, ended_in_cr
+
+    def _past_discarded_line(self, piece: bytes) -> bytes:
+        """What of `piece` follows the end of the line being discarded."""
+        if self._skip_lf:
+            self._skip_lf = False
+            return piece[1:] if piece[:1] == b"\n" else piece
+        ends = [found for found in (piece.find(b"\n"), piece.find(b"\r")) if found != -1]
+        if not ends:
+            return b""
+        end = min(ends)
+        self._discarding_line = False
+        if piece[end] == 0x0D:  # CR: CRLF, or a CR alone, maybe before an LF still on its way
+            if end + 1 == len(piece):
+                self._skip_lf = True
+            elif piece[end + 1] == 0x0A:
+                end += 1
+        return piece[end + 1:]
 
     def _take_complete_lines(self) -> list[bytes]:
         lines: list[bytes] = []
@@ -132,6 +189,9 @@ class SSEDecoder:
         return lines
 
     def _process_line(self, raw: bytes) -> SSEEvent | None:
+        if self._discarding:
+            self._discarding = bool(raw)  # a skipped event's lines go unread to its blank line
+            return None
         if not raw:
             self._held = 0
             if not self._data and self._event is None:
@@ -148,6 +208,8 @@ class SSEDecoder:
         if name == "data":
             self._data.append(value)
             self._held += len(raw)
+        elif name == "event" and self._keep_event is not None and not self._keep_event(value):
+            self._drop_event()
         elif name == "event":
             self._event = value
             self._held += len(raw)

@@ -151,8 +151,11 @@ def test_a_529_falls_back_to_the_next_upstream_in_its_protocol(routed):
     routed.run(HttpResponseHook, flow)
     assert json.loads(flow.response.content)["content"] == [{"type": "text", "text": "hello"}]
     assert flow.comment == (
-        "anthropic→openai · route thinking→backup · claude-opus-4-6 · key sk-…0002 · 1 retry"
+        "anthropic→openai · route thinking→backup · claude-opus-4-6 · key sk-…0002 · 1 retry · in 3 out 1"
     )
+    # The usage is the backup's answer's: the attempt that failed had none.
+    assert flow.metadata["anyrouter"]["usage"] == {
+        "input": 3, "cache_read": 0, "cache_write": 0, "output": 1, "reasoning": None}
 
 
 def test_a_refused_connection_falls_back_and_the_last_upstream_failing_is_the_end(routed):

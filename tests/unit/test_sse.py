@@ -189,3 +189,58 @@ def test_an_event_overflows_exactly_when_its_lines_pass_the_limit(event_list, da
     else:
         assert fitting == len(sizes), "an event past the limit got through"
     assert seen == expected
+
+
+# ------------------------------------------------------------------ skipping oversize events
+
+
+@given(events, st.data(), st.integers(1, 120), st.sampled_from([b"\n", b"\r\n", b"\r"]))
+def test_with_skip_oversize_exactly_the_events_within_the_limit_come_out(event_list, data, limit, line_end):
+    body = b"".join(encode_event(payload, name) for name, payload in event_list).replace(b"\n", line_end)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=10)))
+    pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    sizes = [held_size(name, payload) for name, payload in event_list]
+    decoder = SSEDecoder(limit, skip_oversize=True)
+    seen: list[SSEEvent] = []
+    for piece in pieces:
+        seen += decoder.feed(piece)
+    seen += decoder.end()
+    assert seen == [SSEEvent(name, payload) for (name, payload), size in zip(event_list, sizes) if size <= limit]
+    assert decoder.skipped == sum(size > limit for size in sizes)
+
+
+def test_a_skipped_line_is_never_held_whatever_its_length():
+    decoder = SSEDecoder(LIMIT, skip_oversize=True)
+    assert decoder.feed(b"data: " + b"x" * 10) == []
+    for _ in range(1000):
+        assert decoder.feed(b"x" * 1000) == []
+        assert len(decoder._buffer) <= LIMIT
+    assert decoder.feed(b"\n\ndata: ok\n\n") == [SSEEvent(None, "ok")]
+    assert decoder.skipped == 1
+
+
+@given(events, st.data(), st.integers(20, 120), st.sets(st.text(alphabet="abcdefgh_", min_size=1, max_size=12)))
+def test_with_keep_event_the_refused_names_are_dropped_and_never_counted_as_oversize(event_list, data, limit, kept):
+    # 20 bytes or more: every `event:` line of these names fits, so a name is known in time.
+    body = b"".join(encode_event(payload, name) for name, payload in event_list)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=10)))
+    pieces = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+    decoder = SSEDecoder(limit, skip_oversize=True, keep_event=kept.__contains__)
+    seen: list[SSEEvent] = []
+    for piece in pieces:
+        seen += decoder.feed(piece)
+        assert len(decoder._buffer) <= limit + 1  # a CR may wait for its LF
+    seen += decoder.end()
+    wanted = [(name, payload) for name, payload in event_list if name is None or name in kept]
+    assert seen == [SSEEvent(name, payload) for name, payload in wanted if held_size(name, payload) <= limit]
+    assert decoder.skipped == sum(held_size(name, payload) > limit for name, payload in wanted)
+
+
+def test_a_refused_event_is_not_held_however_long():
+    decoder = SSEDecoder(0, skip_oversize=True, keep_event={"usage"}.__contains__)
+    assert decoder.feed(b"event: delta\ndata: ") == []
+    for _ in range(100):
+        assert decoder.feed(b"x" * 10_000) == []
+        assert len(decoder._buffer) == 0
+    assert decoder.feed(b"\n\nevent: usage\ndata: 5\n\n") == [SSEEvent("usage", "5")]
+    assert decoder.skipped == 0

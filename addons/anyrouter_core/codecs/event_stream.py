@@ -74,6 +74,21 @@ def count_or_zero(value: object) -> int:
     return token_count(value) or 0
 
 
+def holds_object_field(data: str, name: str) -> bool:
+    """Whether the JSON text `data` may hold a field `name` whose value is an object: the
+    field's quoted name, then a colon and an opening brace (spaces allowed between). A cheap
+    test on text, made before parsing: a field that is null (`"usage":null`, as OpenAI and
+    Responses streams carry in most events) does not pass, nor does a text without the name."""
+    quoted = f'"{name}"'
+    start = data.find(quoted)
+    while start != -1:
+        rest = data[start + len(quoted):start + len(quoted) + 64].lstrip()
+        if rest.startswith(":") and rest[1:].lstrip().startswith("{"):
+            return True
+        start = data.find(quoted, start + len(quoted))
+    return False
+
+
 def details_of(usage: dict, key: str) -> dict:
     """A usage object's `…_details` object; empty when it is missing or not an object."""
     details = usage.get(key)

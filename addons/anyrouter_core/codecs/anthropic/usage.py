@@ -12,12 +12,18 @@ Choices:
   counts reported, because the SDK lets every count in it replace the one from
   `message_start`; when nothing at all was reported it carries the estimate and zeros.
 - A stop reason outside the neutral vocabulary is written as `end_turn`.
+
+Metering (`anyrouter_core.usage_meter`): a message carries its usage in `usage`; a stream in
+`message_start` (`message.usage`, the input counts) and `message_delta` (`usage`, the final
+output count, sometimes the input counts again), each replacing what came before; a
+`count_tokens` answer is `{"input_tokens": N}`, the whole input, cached or not.
 """
 
 from __future__ import annotations
 
 from ...neutral import StopReason, Usage
-from ..event_stream import token_count
+from ...sse import SSEEvent
+from ..event_stream import holds_object_field, token_count
 
 _FIELDS = (
     ("input", "input_tokens"),
@@ -56,3 +62,40 @@ def anthropic_stop_reason(stop_reason: str | None) -> str | None:
     if stop_reason is None or stop_reason in KNOWN_STOP_REASONS:
         return stop_reason
     return StopReason.END_TURN
+
+
+# ---------------------------------------------------------------- metering
+
+# The names of the events that can carry usage.
+USAGE_EVENT_NAMES = frozenset(("message_start", "message_delta"))
+
+
+def answer_usage(body: object) -> Usage | None:
+    """The usage of a finished message; None when it has none (an error)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return usage_from_anthropic(usage) if isinstance(usage, dict) else None
+
+
+def may_carry_usage(event: SSEEvent) -> bool:
+    """Whether a stream event can carry usage, told without parsing it: only `message_start`
+    and `message_delta` do (by their event name when they have one), with a usage object."""
+    return (event.event is None or event.event in USAGE_EVENT_NAMES) and holds_object_field(event.data, "usage")
+
+
+def event_usage(event: dict) -> Usage | None:
+    """The usage a parsed stream event carries, counts not reported left None."""
+    kind = event.get("type")
+    if kind == "message_start":
+        message = event.get("message")
+        usage = message.get("usage") if isinstance(message, dict) else None
+    elif kind == "message_delta":
+        usage = event.get("usage")
+    else:
+        return None
+    return usage_from_anthropic(usage) if isinstance(usage, dict) else None
+
+
+def token_count_usage(body: object) -> Usage | None:
+    """The input count of a `count_tokens` answer."""
+    count = token_count(body.get("input_tokens")) if isinstance(body, dict) else None
+    return Usage(input=count) if count is not None else None

@@ -10,11 +10,18 @@ Choices:
   non-negative integers read as 0; cached counts larger than the prompt are cut to it.
 - `completion_tokens_details.reasoning_tokens` is the neutral `reasoning`, written back only
   when known.
+
+Metering (`anyrouter_core.usage_meter`): a completion carries its usage in `usage`; a stream
+in the chunk whose `usage` is an object (the last one, when the request asked for
+`stream_options.include_usage`; other chunks carry `"usage": null` or nothing). There is no
+count-tokens endpoint.
 """
 
 from __future__ import annotations
 
 from ...neutral import Usage
+from ...sse import SSEEvent
+from ..event_stream import holds_object_field
 from ..openai_common import usage_with_cache_inside
 
 
@@ -43,3 +50,28 @@ def openai_usage(usage: Usage) -> dict:
 def is_reported(usage: Usage | None) -> bool:
     return usage is not None and any(count is not None for count in usage.counts())
 
+
+
+# ---------------------------------------------------------------- metering
+
+USAGE_EVENT_NAMES = None  # chunks have no event names
+
+
+def answer_usage(body: object) -> Usage | None:
+    """The usage of a finished completion; None when it has none (an error)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return usage_from_openai(usage) if isinstance(usage, dict) else None
+
+
+def may_carry_usage(event: SSEEvent) -> bool:
+    """Whether a chunk can carry usage, told without parsing it: a `usage` object."""
+    return holds_object_field(event.data, "usage")
+
+
+def event_usage(event: dict) -> Usage | None:
+    usage = event.get("usage")
+    return usage_from_openai(usage) if isinstance(usage, dict) else None
+
+
+def token_count_usage(body: object) -> Usage | None:
+    return None  # Chat Completions has no count-tokens endpoint
