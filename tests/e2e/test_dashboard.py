@@ -243,7 +243,6 @@ def test_the_page_shows_the_traffic(browser: Browser, proxy: Mitmdump, traffic: 
 # FlowState.usage is filled by the usage meter (another branch of issue #14): until it is
 # merged every row has no tokens. Strict, so the merge that brings it makes this fail until the
 # mark is removed.
-@pytest.mark.xfail(strict=True, reason="the usage meter (FlowState.usage) is not merged in this branch")
 def test_the_page_shows_the_upstreams_token_counts(browser: Browser, proxy: Mitmdump, traffic: dict):
     input_total = traffic["answers"] * traffic["input_each"]
     output_total = traffic["answers"] * traffic["output_each"]
