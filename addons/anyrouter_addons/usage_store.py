@@ -60,6 +60,9 @@ _NOT_NULL = frozenset({"estimated", "stream"})
 # A request failed: no answer, an error status, or an answer that broke off (a 200 stream
 # that ended in an error has an `error_type`).
 IS_ERROR = "(status IS NULL OR status >= 400 OR error_type IS NOT NULL)"
+# A count of tokens (`…/count_tokens`, answered with its input tokens) spends none: its row
+# keeps the count, the token totals leave it out. Routes of that kind are named so.
+SPENDS_TOKENS = "COALESCE(api_route, '') NOT LIKE '%-count-tokens'"
 
 # Migration n (1-based) takes a file from user_version n-1 to n; never edit one that shipped.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -438,7 +441,9 @@ def _sums(fields: tuple[str, ...]) -> str:
 
 
 def _usage_sums(db: sqlite3.Connection, where: str, params: tuple) -> dict:
-    values = db.execute(f"SELECT {_sums(USAGE_FIELDS)} FROM requests WHERE {where}", params).fetchone()
+    values = db.execute(
+        f"SELECT {_sums(USAGE_FIELDS)} FROM requests WHERE {where} AND {SPENDS_TOKENS}", params
+    ).fetchone()
     return dict(zip(USAGE_FIELDS, values))
 
 
@@ -446,7 +451,8 @@ def _usage_by(db: sqlite3.Connection, column: str, where: str, params: tuple) ->
     """Token sums per value of `column`, for the rows that have any usage."""
     rows = db.execute(
         f"SELECT COALESCE({column}, model, '-') AS name, {_sums(USAGE_FIELDS)} FROM requests "
-        f"WHERE {where} AND COALESCE({', '.join(USAGE_FIELDS)}) IS NOT NULL GROUP BY name ORDER BY name",
+        f"WHERE {where} AND {SPENDS_TOKENS} AND COALESCE({', '.join(USAGE_FIELDS)}) IS NOT NULL "
+        "GROUP BY name ORDER BY name",
         params,
     )
     return {name: dict(zip(USAGE_FIELDS, values)) for name, *values in rows}

@@ -122,26 +122,3 @@ def usage_of_stream_body(protocol: str, body: bytes, max_event_size: int = MAX_E
     meter.feed(body)
     meter.end()
     return meter.usage
-
-
-class UsageTotals:
-    """Token totals over many answers: overall and per model (in-memory, for `/stats`)."""
-
-    def __init__(self) -> None:
-        self.overall = dict.fromkeys(USAGE_FIELDS, 0)
-        self.by_model: dict[str, dict[str, int]] = {}
-
-    def add(self, model: str, usage: dict | None) -> None:
-        if not usage:
-            return
-        per_model = self.by_model.setdefault(model, dict.fromkeys(USAGE_FIELDS, 0))
-        for name in USAGE_FIELDS:
-            count = usage.get(name) or 0
-            self.overall[name] += count
-            per_model[name] += count
-
-    def as_json(self) -> dict:
-        return {
-            "usage": dict(self.overall),
-            "usage_by_model": {model: dict(counts) for model, counts in sorted(self.by_model.items())},
-        }

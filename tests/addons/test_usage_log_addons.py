@@ -16,7 +16,7 @@ from mitmproxy.test import tflow, tutils
 from addon_flows import request_flow, send_request
 from anyrouter_addons.flow_state import state_of
 from anyrouter_addons.stats import Stats, parse_moment
-from anyrouter_addons.usage_log import MESSAGE_LIMIT, UsageLog
+from anyrouter_addons.usage_log import MESSAGE_LIMIT, UsageLog, usage_row
 from anyrouter_addons.usage_store import COLUMNS
 
 CLIENT_KEY = "sk-ant-usage-client-key-0042"
@@ -73,11 +73,12 @@ def test_a_passed_through_answer_leaves_one_row_with_the_flows_facts(chain):
     }
 
 
-def test_the_usage_the_meter_left_on_the_state_is_in_the_row(chain):
+def test_the_usage_the_meter_read_from_the_answer_is_in_the_row(chain):
     flow = anthropic_flow()
     send_request(chain, flow)
-    state_of(flow).usage = {"input": 12, "cache_read": 11008, "cache_write": 64, "output": 7, "reasoning": None}
-    answer(chain, flow)
+    usage = {"input_tokens": 12, "cache_read_input_tokens": 11008, "cache_creation_input_tokens": 64, "output_tokens": 7}
+    answer(chain, flow, content=json.dumps({"type": "message", "usage": usage}).encode())
+    assert state_of(flow).usage["cache_read"] == 11008
     [saved] = rows(chain)
     assert [saved[n] for n in ("input", "cache_read", "cache_write", "output", "reasoning", "estimated")] == [
         12, 11008, 64, 7, None, 0]
@@ -86,10 +87,10 @@ def test_the_usage_the_meter_left_on_the_state_is_in_the_row(chain):
 def test_estimated_usage_is_marked(chain):
     flow = anthropic_flow()
     send_request(chain, flow)
+    flow.response = tutils.tresp(status_code=200, headers=JSON.copy(), content=b"{}")
     state_of(flow).usage = {"input": 30, "cache_read": None, "cache_write": None, "output": 4, "reasoning": None,
                             "estimated": True}
-    answer(chain, flow)
-    assert rows(chain)[0]["estimated"] == 1
+    assert usage_row(flow, state_of(flow), lambda flow, text: text)["estimated"] == 1
 
 
 def test_a_key_quoted_in_the_upstream_error_is_fingerprinted_in_the_row(chain):

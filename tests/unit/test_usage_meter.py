@@ -21,7 +21,6 @@ from anyrouter_core.sse import SSEEvent
 from anyrouter_core.stream_translation import stream_from_answer
 from anyrouter_core.usage_meter import (
     StreamUsage,
-    UsageTotals,
     usage_dict,
     usage_of_answer,
     usage_of_stream_body,
@@ -423,21 +422,3 @@ def test_the_meter_reads_what_each_encoder_writes(fresh, read, written, output, 
         body = stream_from_answer(answer, protocol.codec.stream_encoder(exchange))
         assert metered(name, [body]).usage == expected[name], name
         assert usage_of_answer(name, protocol.codec.encode_answer(answer, exchange)) == expected[name], name
-
-
-# ---- totals ------------------------------------------------------------------------------------------
-
-
-def test_totals_add_up_per_model_and_overall():
-    totals = UsageTotals()
-    totals.add("gpt-5", usage_dict(CHAT_FIGURES))
-    totals.add("gpt-5", usage_dict(RESPONSES_FIGURES))
-    totals.add("claude-sonnet-4-6", usage_dict(ANTHROPIC_FIGURES))
-    totals.add("claude-sonnet-4-6", None)
-    assert totals.as_json() == {
-        "usage": {"input": 1996, "cache_read": 33024, "cache_write": 100, "output": 17, "reasoning": 5},
-        "usage_by_model": {
-            "claude-sonnet-4-6": {"input": 12, "cache_read": 11008, "cache_write": 100, "output": 5, "reasoning": 0},
-            "gpt-5": {"input": 1984, "cache_read": 22016, "cache_write": 0, "output": 12, "reasoning": 5},
-        },
-    }
