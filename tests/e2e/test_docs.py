@@ -554,14 +554,30 @@ def text_block(test: str) -> Block:
     return only_block(lambda b: b.lang == "text" and b.text.startswith(first), first)
 
 
+# A log line's token counts: fresh input / cache read / cache write / output, `-` when not
+# reported, `~` before an estimate.
+TOKENS_FIELD = re.compile(r" tokens=~?(?:\d+|-)(?:/(?:\d+|-)){3} ")
+
+
+def with_any_token_counts(sample: str, pattern: str) -> str:
+    """`pattern` (the escaped `sample`) taking any counts in the sample's `tokens=` field: the
+    samples show a real relay's answers, the test upstreams report other counts (aimock no
+    cache counts, llama.cpp its prompt cache's). The field must be there all the same."""
+    found = TOKENS_FIELD.search(sample)
+    assert found, f"no tokens= field in the sample: {sample}"
+    return pattern.replace(re.escape(found.group(0)), TOKENS_FIELD.pattern.replace(" ", re.escape(" ")))
+
+
 def test_log_line_sample(openai_to_anthropic_proxy):
-    """The sample log line is the real one, all but the duration: same model, key fingerprint."""
+    """The sample log line is the real one, all but the duration and the token counts: same
+    model, key fingerprint."""
     [sample] = text_block("test_log_line_sample").text.splitlines()
     model = re.search(r" model=(\S+)", sample).group(1)
     tail = re.search(r" key=sk-…(\w{4}) ", sample).group(1)
     openai.OpenAI(base_url=openai_to_anthropic_proxy.url + "/v1", api_key=f"sk-docs-log-line-{tail}").chat.completions.create(
         model=model, messages=[{"role": "user", "content": f"Say hello to the {MARKER}."}])
-    pattern = re.escape(sample).replace(re.escape(re.search(r"\d+ms$", sample).group(0)), r"\d+ms")
+    pattern = with_any_token_counts(sample, re.escape(sample))
+    pattern = pattern.replace(re.escape(re.search(r"\d+ms$", sample).group(0)), r"\d+ms")
     # The upstream is the test's own, on loopback.
     pattern = pattern.replace(re.escape("upstream=anyrouter.top"), "upstream=127\\.0\\.0\\.1")
     assert re.search(pattern + "$", openai_to_anthropic_proxy.log_text(), re.M), sample
@@ -703,8 +719,8 @@ def key_files(routes_text: str, folder: Path, keys: dict[str, str]) -> None:
 
 
 def assert_logged(sample: str, log: str, **loopback: str) -> None:
-    """A log sample line is a real line of `log`, all but its duration."""
-    pattern = re.escape(sample)
+    """A log sample line is a real line of `log`, all but its duration and token counts."""
+    pattern = with_any_token_counts(sample, re.escape(sample))
     pattern = pattern.replace(re.escape(re.search(r" \d+ms$", sample).group(0)), r" \d+ms")
     assert re.search(pattern + "$", log, re.M), f"not logged:\n{sample}\n---\n{log[-3000:]}"
 

@@ -200,7 +200,7 @@ def test_refused_connection_falls_back_to_an_openai_upstream(routed, openai_side
         f"POST /v1/messages: down answered {refused_message(closed_port)}; trying the next upstream"
     ))
     log_after(routed, start, r"^.*anthropic→openai POST /v1/chat/completions route=refused upstream=up "
-                             r"model=fallbacks-refused key=sk-…0001 retries=1 status=200 \d+ms$")
+                             r"model=fallbacks-refused key=sk-…0001 retries=1 status=200 tokens=\d+/0/0/\d+ \d+ms$")
 
 
 # -- 2. a 529, then an upstream of another protocol ---------------------------------------------
@@ -417,11 +417,13 @@ routes:
     assert [len(openai_side.find(text)) for text in texts] == [1, 1, 1]
     proxy.stop()  # mitmdump writes and closes the file
     flows = read_flows(saved)
-    assert [flow.comment for flow in flows] == [
+    # Each ends with the answer's tokens, as aimock counted them.
+    assert [re.sub(r" · in \d+ out \d+$", "", flow.comment) for flow in flows] == [
         "anthropic→openai · route #1→up · m · key sk-…0001 · 1 retry",
         "anthropic→openai · route #1→up · m · key sk-…0001 · 0 retries",
         "anthropic→openai · route #1→up · m · key sk-…0001 · 1 retry",
     ]
+    assert all(re.search(r" · in \d+ out \d+$", flow.comment) for flow in flows)
     shown = [flow.metadata["anyrouter"] for flow in flows]
     assert [flow.get("upstream") for flow in shown] == ["up", "up", "up"]
     assert [flow.get("rule") for flow in shown] == ["#1", "#1", "#1"]

@@ -461,11 +461,11 @@ def test_saved_flow_comment_names_route_and_upstream_and_holds_no_key(routed, up
 
     flows = read_flows(routed.saved)
     [plain] = [f for f in flows if b"routing hello saved flow" in f.request.content]
-    assert plain.comment == "openai→anthropic · route claude→relay · claude-sonnet-4-6 · key sk-…0007 · 0 retries"
+    assert plain.comment == "openai→anthropic · route claude→relay · claude-sonnet-4-6 · key sk-…0007 · 0 retries · in 0 out 0"
     assert plain.request.headers["x-api-key"] == "sk-…0007"
     assert (plain.request.host, plain.request.port) == (LOOPBACK, upstreams["relay"].port)
     [keyed] = [f for f in flows if b"routing hello saved keyed flow" in f.request.content]
-    assert keyed.comment == "openai→anthropic · route keyed→keyed · keyed-model · key sk-…00k1 · 0 retries"
+    assert keyed.comment == "openai→anthropic · route keyed→keyed · keyed-model · key sk-…00k1 · 0 retries · in 0 out 0"
     assert keyed.request.headers["x-api-key"] == "sk-…00k1"
     assert (keyed.request.host, keyed.request.port) == (LOOPBACK, upstreams["keyed"].port)
     assert {k: plain.metadata["anyrouter"][k] for k in ("rule", "upstream", "key")} == {

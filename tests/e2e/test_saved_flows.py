@@ -48,7 +48,8 @@ def test_client_key_pool_never_reaches_the_saved_file(new_proxy, relay, tmp_path
     assert_no_secret(raw, CLIENT_POOL)
     flows = read_flows(saved)
     assert [f.request.headers["x-api-key"] for f in flows] == ["sk-…000a", "sk-…000b"]
-    assert flows[0].comment == "anthropic-messages · claude-sonnet-4-6 · key sk-…000a · 0 retries"
+    # aimock's Messages answers report 0 input and 0 output tokens when a fixture gives no usage.
+    assert flows[0].comment == "anthropic-messages · claude-sonnet-4-6 · key sk-…000a · 0 retries · in 0 out 0"
     if stream:
         assert b"message_stop" in flows[0].response.content  # the streamed body is kept
 
@@ -80,7 +81,7 @@ def test_translated_flow_keeps_both_sides_and_no_server_key_or_token(new_proxy, 
     assert json.loads(translated.request.content)["messages"][0]["content"][0]["text"] == "keys hello translated and saved"
     client_side = json.loads(translated.metadata["anyrouter"]["client_request"])
     assert client_side["messages"] == [{"role": "user", "content": "keys hello translated and saved"}]
-    assert translated.comment == "openai→anthropic · claude-sonnet-4-6 · key sk-…0002 · 0 retries"
+    assert translated.comment == "openai→anthropic · claude-sonnet-4-6 · key sk-…0002 · 0 retries · in 0 out 0"
     assert b"data: [DONE]" in translated.response.content
     assert not translated.marked
     assert refused.response.status_code == 401
