@@ -1,6 +1,6 @@
 """Usage of real SDK traffic through a real mitmdump, in every direction, streamed and not:
-each saved flow (`-w`) holds the upstream's exact figures in neutral form, and `/stats` adds
-them up.
+each saved flow (`-w`) and each row of the usage log (`usage_db`) holds the upstream's exact
+figures in neutral form, and `/stats` adds them up.
 
 The upstreams report cache reads and writes: Chat Completions is aimock's, on its
 OpenRouter-shaped path (`/api/v1/…`, the only place its fixtures' cache and reasoning counts
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -92,6 +93,7 @@ class Metered:
     flows: dict[str, object]
     stats: dict
     log: str
+    rows: list[dict]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +112,9 @@ routes:
   - {{match: {{model: {UPSTREAMS['responses'][0]}}}, to: responses}}
 """)
         saved = folder / "flows.mitm"
-        proxy = Mitmdump(scripted.url, log_dir, {"routes": str(routes)}, ["-w", str(saved)])
+        database = folder / "usage.sqlite3"
+        options = {"routes": str(routes), "usage_db": str(database)}
+        proxy = Mitmdump(scripted.url, log_dir, options, ["-w", str(saved)])
         try:
             answers = {case.id: ask(proxy, case) for case in CASES}
             status, body, _ = http_get(LOOPBACK, proxy.port, "/stats")
@@ -121,7 +125,10 @@ routes:
     with open(saved, "rb") as file:
         flows = {case.id: flow for flow in io.FlowReader(file).stream()
                  for case in CASES if case.marker.encode() in (flow.request.content or b"")}
-    yield Metered(answers, flows, stats, proxy.log_text())
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        rows = [dict(row) for row in db.execute("SELECT * FROM requests")]
+    yield Metered(answers, flows, stats, proxy.log_text(), rows)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
@@ -134,6 +141,18 @@ def test_the_saved_flow_holds_the_upstreams_exact_usage(metered, case):
     translated = {"anthropic": "messages", "chat": "chat", "responses": "responses"}[case.client] != case.upstream
     assert ("translation" in shown) is translated
     assert shown["usage"] == UPSTREAMS[case.upstream][1]
+
+
+CLIENT_PROTOCOLS = {"anthropic": "anthropic", "chat": "openai", "responses": "responses"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_the_usage_log_row_holds_the_upstreams_exact_usage(metered, case):
+    [row] = [row for row in metered.rows
+             if (row["client_protocol"], row["upstream"], row["stream"])
+             == (CLIENT_PROTOCOLS[case.client], case.upstream, int(case.stream))]
+    assert {name: row[name] for name in MESSAGES} == UPSTREAMS[case.upstream][1]
+    assert (row["status"], row["estimated"], row["key"]) == (200, 0, "sk-…0042")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
