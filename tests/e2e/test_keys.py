@@ -35,7 +35,8 @@ def assert_no_key_material(text: bytes | str, keys) -> None:
     text = text.decode() if isinstance(text, bytes) else text
     for key in keys:
         assert key not in text
-        assert key[4:10] not in text and key[-8:-4] not in text
+        # Pieces of eight: shorter ones ("0000") turn up in any log, in a port number say.
+        assert key[4:12] not in text and key[-8:] not in text
 
 
 def test_first_key_refused_then_the_next_key_answers(new_proxy, keyed_relay):
