@@ -92,6 +92,7 @@ def _codec(package: str, stream_decoder: type, stream_encoder: type) -> SimpleNa
         summarise_stream=modules["stream_view"].summarise_stream,
         answer_usage=modules["usage"].answer_usage,
         usage_event_names=modules["usage"].USAGE_EVENT_NAMES,  # None: its events have no names
+        usage_marker=modules["usage"].USAGE_MARKER,
         may_carry_usage=modules["usage"].may_carry_usage,
         event_usage=modules["usage"].event_usage,
         token_count_usage=modules["usage"].token_count_usage,

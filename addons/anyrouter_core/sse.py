@@ -99,6 +99,12 @@ class SSEDecoder:
             self._drop_partial_line()  # a line of a dropped event: nothing of it is held
         return events
 
+    @property
+    def at_event_boundary(self) -> bool:
+        """Whether nothing is held or pending: the bytes fed so far ended with an event."""
+        return not (self._buffer or self._data or self._event is not None or self._discarding
+                    or self._discarding_line or self._skip_lf or self._overflowed)
+
     def end(self) -> list[SSEEvent]:
         """Flush at end of body: a last event without its blank line still counts."""
         self._refuse_after_overflow()

@@ -9,9 +9,9 @@ decides where to look:
 - `StreamUsage(protocol)`: a stream, fed the upstream's raw body pieces as they arrive (split
   anywhere). Only the usage is kept, merged as the protocol's clients merge it (each count an
   event reports replaces the one before: Anthropic's `message_delta` after `message_start`).
-  It is cheap on purpose, since it reads every stream the proxy passes on: an event that
-  cannot carry usage (the codec's `may_carry_usage`, a test of the event's name and text) is
-  never parsed; one whose name says so is not even held (`usage_event_names`); and at most one
+  It is cheap on purpose, since it reads every stream the proxy passes on: a piece of whole
+  events without the codec's `usage_marker` is not even decoded; an event that cannot carry
+  usage (the codec's `may_carry_usage`, a test of the event's name and text) is never parsed; one whose name says so is not even held (`usage_event_names`); and at most one
   event is held, of at most `meter_event_size` bytes. An event over that bound is skipped
   unread, not fatal: the usage after it still counts.
 - `usage_dict(usage)`: the plain form a flow shows (`FlowState.usage`).
@@ -33,6 +33,8 @@ USAGE_FIELDS = ("input", "cache_read", "cache_write", "output", "reasoning")
 # which repeats the whole answer: 4 MiB holds any real one. A meter reads streams that a
 # translator reads too; its own bound keeps the two together near `max_event_size`.
 USAGE_EVENT_SIZE = 4 * 1024 * 1024
+# How a piece of a stream that ends with an event ends (a blank line, LF or CRLF).
+_EVENT_ENDS = (b"\n\n", b"\r\n\r\n")
 
 
 def meter_event_size(max_event_size: int) -> int:
@@ -81,6 +83,7 @@ class StreamUsage:
 
     def __init__(self, protocol: str, max_event_size: int = MAX_EVENT_SIZE) -> None:
         codec = protocol_named(protocol).codec
+        self._marker = codec.usage_marker
         self._may_carry_usage = codec.may_carry_usage
         self._event_usage = codec.event_usage
         names = codec.usage_event_names
@@ -90,6 +93,10 @@ class StreamUsage:
         self.usage: Usage | None = None
 
     def feed(self, piece: bytes) -> bool:
+        if piece.endswith(_EVENT_ENDS) and self._sse.at_event_boundary and not self._marker.search(piece):
+            # Whole events (upstreams write one or a few at a time), none with usage: decoding
+            # them would find nothing, and the decoder would be where it is now, between events.
+            return False
         return self._read(self._sse.feed(piece))
 
     def end(self) -> bool:

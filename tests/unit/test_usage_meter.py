@@ -338,6 +338,58 @@ def test_no_protocol_parses_an_event_without_a_usage_object(protocol):
     assert not codec.may_carry_usage(SSEEvent("content_block_delta", '{"delta":{"text":"x"}}'))
 
 
+class CountingDecodes:
+    """Wraps a meter's SSE decoder: counts the pieces it was given to decode."""
+
+    def __init__(self, meter: StreamUsage):
+        self.decoded: list[bytes] = []
+        inner = meter._sse.feed
+        meter._sse.feed = lambda piece: self.decoded.append(piece) or inner(piece)
+
+
+# What marks each case's events that carry usage.
+USAGE_EVENT_MARKS = {
+    "anthropic": [b'"message_start"', b'"message_delta"'], "anthropic-unnamed": [b'"message_start"', b'"message_delta"'],
+    "openai": [b'"choices":[]'], "responses": [b'"response.completed"'], "responses-unnamed": [b'"response.completed"'],
+}
+
+
+@pytest.mark.parametrize("case", sorted(STREAMS))
+def test_pieces_of_whole_events_without_usage_are_not_even_decoded(case):
+    body, figures = STREAMS[case]
+    meter = StreamUsage(protocol_of(case))
+    counting = CountingDecodes(meter)
+    events = [event + b"\n\n" for event in body.split(b"\n\n") if event]
+    for event in events:
+        meter.feed(event)
+    meter.end()
+    assert meter.usage == figures
+    assert counting.decoded == [event for event in events if any(mark in event for mark in USAGE_EVENT_MARKS[case])]
+
+
+def test_a_piece_that_ends_inside_an_event_is_decoded_and_so_is_the_next():
+    meter = StreamUsage("openai")
+    counting = CountingDecodes(meter)
+    chunk = sse((None, chat_chunk({"content": "hi"})))
+    meter.feed(chunk[:10])
+    meter.feed(chunk[10:])  # whole events from here on, but the decoder holds the first half
+    meter.feed(chunk)
+    assert counting.decoded == [chunk[:10], chunk[10:]]
+
+
+@pytest.mark.parametrize(("piece", "marked"), [
+    (b'data: {"usage":{"a":1}}\n\n', True),
+    (b'data: {"usage" :\n data: {"a":1}}\n\n', True),  # a value on the next data line
+    (b'data: {"usage": 5}\n\n', True),
+    (b'data: {"usage":null}\n\n', False),
+    (b'data: {"usage" : null}\n\n', False),
+    (b'data: {"text":"usage"}\n\n', False),
+])
+def test_the_usage_marker_of_raw_bytes(piece, marked):
+    for protocol in PROTOCOLS.values():
+        assert bool(protocol.codec.usage_marker.search(piece)) is marked
+
+
 # ---- bounded memory ----------------------------------------------------------------------------
 
 MIB = 1024 * 1024
@@ -399,7 +451,9 @@ def test_after_a_skipped_event_the_next_one_is_read_whatever_the_line_ends(line_
     body = huge + usage
     for cut in range(len(body) - 200, len(body) + 1):  # around the end of the skipped event
         meter = metered("anthropic", [body[:cut], body[cut:]], max_event_size=1000)
-        assert (meter.skipped, meter.usage) == (1, Usage(output=5)), cut
+        # A first piece that is the huge event whole, without usage, is not even decoded.
+        whole_first = cut == len(huge) and line_end != b"\r"
+        assert (meter.skipped, meter.usage) == (0 if whole_first else 1, Usage(output=5)), cut
 
 
 # ---- agreement with the codecs' own stream encoders ---------------------------------------------

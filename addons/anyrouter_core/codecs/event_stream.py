@@ -18,6 +18,7 @@ Choices:
 from __future__ import annotations
 
 import json
+import re
 
 from ..errors import ProxyError, RequestRejected, event_too_large
 from ..neutral import (
@@ -87,6 +88,16 @@ def holds_object_field(data: str, name: str) -> bool:
             return True
         start = data.find(quoted, start + len(quoted))
     return False
+
+
+def non_null_field_marker(name: str) -> re.Pattern[bytes]:
+    """What raw event-stream bytes hold wherever an event's JSON has a field `name` that is
+    not null: its quoted name, a colon, and the start of its value (a line may end between
+    colon and value, as `data:` lines can split one JSON text). Only `null` is told apart: the
+    value every event but one carries in OpenAI's streams. A cheap test on whole pieces of a
+    stream, before any of it is decoded; it assumes a name and its colon are on one line, as
+    every JSON writer puts them."""
+    return re.compile(b'"' + re.escape(name.encode()) + rb'"\s*:\s*[^\sn]')
 
 
 def details_of(usage: dict, key: str) -> dict:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ...neutral import StopReason, Usage
 from ...sse import SSEEvent
-from ..event_stream import holds_object_field, token_count
+from ..event_stream import holds_object_field, non_null_field_marker, token_count
 
 _FIELDS = (
     ("input", "input_tokens"),
@@ -65,6 +65,9 @@ def anthropic_stop_reason(stop_reason: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- metering
+
+# In the raw bytes of every event `may_carry_usage` accepts (and of few others).
+USAGE_MARKER = non_null_field_marker("usage")
 
 # The names of the events that can carry usage.
 USAGE_EVENT_NAMES = frozenset(("message_start", "message_delta"))

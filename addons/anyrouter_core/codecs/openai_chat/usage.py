@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ...neutral import Usage
 from ...sse import SSEEvent
-from ..event_stream import holds_object_field
+from ..event_stream import holds_object_field, non_null_field_marker
 from ..openai_common import usage_with_cache_inside
 
 
@@ -53,6 +53,9 @@ def is_reported(usage: Usage | None) -> bool:
 
 
 # ---------------------------------------------------------------- metering
+
+# In the raw bytes of every event `may_carry_usage` accepts (and of few others).
+USAGE_MARKER = non_null_field_marker("usage")
 
 USAGE_EVENT_NAMES = None  # chunks have no event names
 
