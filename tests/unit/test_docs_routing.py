@@ -20,26 +20,13 @@ import pytest
 from anyrouter_core.model_catalog import DEFAULT_MODELS
 from anyrouter_core.protocols import protocol_named
 from anyrouter_core.routing import RoutingTable, Target, facts_from_model, facts_of, parse_routes
+from unit.test_routes_file import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 READMES = {"en": (ROOT / "README.md", "## Routing"), "zh": (ROOT / "README.zh-CN.md", "## 路由")}
 
 # The example of the issue that asked for routing (#13), which the README quotes as it is.
-ISSUE_EXAMPLE = """\
-upstreams:
-  relay:  {url: "https://anyrouter.top", protocol: anthropic}
-  local:  {url: "http://127.0.0.1:8080", protocol: openai, keys: "sk-local"}
-  backup: {url: "https://api.example.com", protocol: openai, keys: "@backup-keys.txt"}
-routes:
-  - match: {model: "claude-*haiku*"}
-    to: local
-    model: smollm2
-  - match: {thinking: true}
-    to: [relay, backup]
-  - match: {model: "gpt-*"}
-    to: backup
-  - to: [relay, backup]
-"""
+ISSUE_EXAMPLE = EXAMPLE
 
 PLACEHOLDER_KEY = "sk-placeholder-docs-0001"
 PLACEHOLDER_PROMPT = "Answer briefly."
