@@ -135,6 +135,12 @@ def begin_another_attempt(flow: http.HTTPFlow) -> None:
         setattr(state, name, _DEFAULTS[name])
 
 
+def chosen_upstream(state: FlowState):
+    """The routes file upstream the flow goes to (None: the reverse target), as `Routing` chose."""
+    choice = state.target
+    return choice.upstream if choice is not None else None
+
+
 def publish(flow: http.HTTPFlow) -> None:
     state = _states.get(flow)
     if state is not None:

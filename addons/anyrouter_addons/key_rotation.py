@@ -22,7 +22,7 @@ from anyrouter_core.protocols import protocol_named
 
 from .attempt_outcome import attempt_status
 from .credential_vault import CredentialVault
-from .flow_state import FlowState, route_of, state_of
+from .flow_state import chosen_upstream, route_of, state_of
 from .mitmproxy_compat import is_loopback, listen_hosts
 from .responses import answer_locally, error_response
 from .phases import Phase
@@ -51,12 +51,6 @@ def protocol_for(flow: http.HTTPFlow) -> str:
 
 
 _LISTENER_OPTIONS = frozenset({"mode", "listen_host", "upstream_keys", "access_tokens", "routes", "open_relay"})
-
-
-def chosen_upstream(state: FlowState):
-    """The routes file upstream the flow goes to (None: the reverse target)."""
-    choice = state.target
-    return choice.upstream if choice is not None else None
 
 
 class _KeysTried:

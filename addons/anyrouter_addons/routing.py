@@ -34,9 +34,9 @@ from anyrouter_core.routing.routes_file import RoutesFileError, parse_routes
 from anyrouter_core.routing.table import REVERSE_TARGET, RoutingRule, RoutingTable, Target, Upstream
 from anyrouter_core.routing.upstream_health import UpstreamHealth
 
-from .flow_state import FlowState, request_json, state_of
+from .flow_state import FlowState, chosen_upstream, request_json, state_of
 from .attempt_outcome import outcome_of, upstream_failed
-from .key_rotation import KeyRotation, chosen_upstream
+from .key_rotation import KeyRotation
 from .mitmproxy_compat import host_with_port
 from .phases import Phase
 from .responses import answer_locally, error_response

@@ -16,8 +16,7 @@ from mitmproxy import ctx, exceptions, http
 from anyrouter_core.routes import RouteKind
 from anyrouter_core.system_prompt import DEFAULT_MODE, MODES, UnexpectedBody, with_system_prompt
 
-from .flow_state import replace_request_json, request_json, route_of, state_of
-from .key_rotation import chosen_upstream
+from .flow_state import chosen_upstream, replace_request_json, request_json, route_of, state_of
 from .phases import Phase
 
 log = logging.getLogger("anyrouter")

@@ -17,8 +17,7 @@ import time
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
-from .flow_state import FlowState, state_of
-from .key_rotation import chosen_upstream
+from .flow_state import FlowState, chosen_upstream, state_of
 from .mitmproxy_compat import close_upstream_connection, connection_attempt
 from .phases import Phase
 
