@@ -17,7 +17,8 @@ class Exchange:
     that must report them before the upstream has, when the request arrived, the answer
     id to use (None: each encoder makes one in its protocol's form), and which of the
     client's tools are custom ones (free-form input) or grouped in a namespace (name →
-    namespace), so that their calls go back to the client as the calls of such tools."""
+    namespace), so that their calls go back to the client as the calls of such tools.
+    `array_stream`: a Gemini client's stream is one JSON array, not SSE (no `alt=sse`)."""
 
     model: str = ""
     stream: bool = False
@@ -28,6 +29,7 @@ class Exchange:
     answer_id: str | None = None
     custom_tools: frozenset[str] = frozenset()
     tool_namespaces: tuple[tuple[str, str], ...] = ()
+    array_stream: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,9 @@ class ToolCall:
     arguments that are not a JSON object, `raw_arguments` holds them as sent. A call of a
     custom tool (`custom`, free-form input text) holds that text as `arguments["input"]`, the
     one string parameter such a tool has in protocols that know only JSON input.
-    `namespace`: the name of the group of tools the called one belongs to, if any."""
+    `namespace`: the name of the group of tools the called one belongs to, if any.
+    `signature`: Gemini's `thoughtSignature` of the call, which it wants back on the call when
+    the history is replayed (see `codecs/gemini/thought_signatures.py`); None when there is none."""
 
     id: str
     name: str
@@ -93,6 +95,7 @@ class ToolCall:
     path: str = ""
     custom: bool = False
     namespace: str | None = None
+    signature: str | None = None
 
 
 @dataclass(slots=True)
