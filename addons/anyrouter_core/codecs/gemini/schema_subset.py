@@ -87,20 +87,20 @@ class _Subset:
             converted = [self.convert(alternative, refs) for alternative in alternatives]
             kept = [alternative for alternative in converted if alternative != _NULL]
             nullable = nullable or len(kept) < len(converted)
-            if len(kept) == 1 and not types:
+            if len(kept) == 1:
                 merged_alternative = kept[0]
             elif kept:
                 out["anyOf"] = kept
         if len(types) == 1:
             out["type"] = types[0]
         elif len(types) > 1 and "anyOf" not in out:
-            out["anyOf"] = [{"type": kind} for kind in types]
+            out["anyOf"] = [self.convert({"type": kind}, refs) for kind in types]
         nullable = _add_enum(node, out) or nullable
         self._add_structure(node, out, refs)
         _add_annotations(node, out)
         if nullable:
             out["nullable"] = True
-        return {**merged_alternative, **out} if merged_alternative else out
+        return _with_alternative(out, merged_alternative) if merged_alternative else out
 
     def _flattened(self, schema: dict, refs: tuple[str, ...]) -> tuple[dict, tuple[str, ...]] | str:
         """`schema` with its `$ref` replaced by what it points to and its `allOf` merged into
@@ -151,6 +151,15 @@ class _Subset:
             out["items"] = self.convert(items, refs)
         elif out.get("type") == "array":
             out["items"] = {}
+
+
+def _with_alternative(own: dict, alternative: dict) -> dict:
+    """A schema and the one alternative its anyOf leaves, as one schema: its own keywords
+    win, and the alternative's format and enum, which say something only of the
+    alternative's own type, are left out when the types differ."""
+    if "type" in own and alternative.get("type", own["type"]) != own["type"]:
+        alternative = {key: value for key, value in alternative.items() if key not in ("format", "enum")}
+    return {**alternative, **own}
 
 
 def _recursion_placeholder(ref: str, schema: dict) -> dict:
