@@ -1,10 +1,13 @@
 """What several request encoders share: refusing what one answer of their upstream cannot be
-(several choices, log probabilities, spoken output), in words that name the client's field."""
+(several choices, log probabilities, spoken output), in words that name the client's field;
+and leaving out the thinking blocks that carry a Gemini thought signature, which an
+Anthropic or OpenAI upstream would refuse as a signature it never made."""
 
 from __future__ import annotations
 
 from ..errors import invalid_request
-from ..neutral import Request
+from ..neutral import Request, Thinking
+from .gemini.thought_signatures import is_carried
 
 
 def refuse_what_one_answer_cannot_be(request: Request, upstream: str) -> None:
@@ -19,3 +22,13 @@ def refuse_what_one_answer_cannot_be(request: Request, upstream: str) -> None:
     if request.audio_output:
         name = request.client_name("audio_output")
         raise invalid_request(f"{name}: audio output is not available from {upstream}", name)
+
+
+def is_gemini_thinking(block: object) -> bool:
+    """Whether `block` is thinking signed by Gemini (`gemini/thought_signatures.py`)."""
+    return isinstance(block, Thinking) and is_carried(block.signature)
+
+
+def gemini_thinking_dropped(paths: list[str]) -> list[str]:
+    """The entry naming the Gemini-signed thinking blocks (at `paths`) left out, if any."""
+    return [f"thinking signed by Gemini ({', '.join(paths)})"] if paths else []

@@ -27,6 +27,8 @@ Choices made where the protocols leave room (the policies an Anthropic upstream 
 - Stop sequences made only of whitespace are left out (Anthropic refuses them).
 - Several choices, log probabilities, audio input or output and uploaded files of another
   provider cannot be carried: a 400 that says so.
+- Thinking signed by Gemini (`gemini/thought_signatures.py`) is left out and named: Anthropic
+  refuses a signature it did not make.
 - Custom tools (free-form input) become tools with one string parameter, `input`
   (`codecs/custom_tools.py`); a tool's namespace is not sent, only its name. A reasoning
   summary needs nothing: Claude's thinking comes back summarised. A prompt cache key has no
@@ -56,7 +58,7 @@ from ...neutral import (
     Turn,
 )
 from ..base import EncodedRequest, EncodeOptions
-from ..request_policies import refuse_what_one_answer_cannot_be
+from ..request_policies import gemini_thinking_dropped, is_gemini_thinking, refuse_what_one_answer_cannot_be
 from ..custom_tools import INPUT_SCHEMA, custom_tool_description
 
 PROTOCOL = "anthropic"
@@ -92,6 +94,7 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     tools = [_tool(tool, request.protocol == PROTOCOL) for tool in request.tools]
     tool_choice = _tool_choice(request, bool(tools))
     dropped = [] if request.protocol == PROTOCOL else list(request.extra)
+    dropped += gemini_thinking_dropped(turns.gemini_thinking)
     if request.cache_key is not None:
         dropped.append(request.client_name("cache_key"))
 
@@ -180,12 +183,14 @@ def _text(block: Text) -> dict:
 class _Turns:
     """Anthropic messages built turn by turn, same roles merged. System turns join the system
     prompt, except in a request that came from an Anthropic client (Claude Code sends
-    `role:"system"` messages, which stay in place)."""
+    `role:"system"` messages, which stay in place). Thinking signed by Gemini is left out
+    (Anthropic refuses a signature it did not make); where it was is kept for the log."""
 
     def __init__(self, *, keep_system_turns: bool) -> None:
         self.keep_system_turns = keep_system_turns
         self.messages: list[dict] = []
         self.system: list[dict] = []
+        self.gemini_thinking: list[str] = []
 
     def add(self, turn: Turn) -> None:
         if turn.role == "system" and self.keep_system_turns:
@@ -194,7 +199,9 @@ class _Turns:
         if turn.role == "system":
             self.system.extend(_text(block) for block in turn.blocks if isinstance(block, Text) and _has_text(block.text))
             return
-        blocks = [encoded for block in turn.blocks if (encoded := _block(block)) is not None]
+        self.gemini_thinking += [block.path for block in turn.blocks if is_gemini_thinking(block)]
+        kept = [block for block in turn.blocks if not is_gemini_thinking(block)]
+        blocks = [encoded for block in kept if (encoded := _block(block)) is not None]
         if not blocks:
             return
         if self.messages and self.messages[-1]["role"] == turn.role:

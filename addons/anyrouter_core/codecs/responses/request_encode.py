@@ -12,7 +12,8 @@ Choices where the protocols leave room (the policies a Responses upstream needs)
   an error result keeps its meaning as an `Error: ` prefix. Images and PDFs are input parts
   of the output or message.
 - An assistant turn: signed thinking becomes a `reasoning` item with the signature as
-  `encrypted_content` (unsigned thinking, which means nothing to another model, is not sent);
+  `encrypted_content` (unsigned thinking, which means nothing to another model, is not sent,
+  nor is thinking signed by Gemini, which OpenAI would refuse: it is named as dropped);
   text an assistant message with string content (the form every Responses server takes;
   a Responses client's own `output_text`/`refusal` parts are kept); tool calls
   `function_call` or `custom_tool_call` items.
@@ -48,7 +49,7 @@ from ...neutral import (
     Turn,
 )
 from ..base import EncodedRequest, EncodeOptions
-from ..request_policies import refuse_what_one_answer_cannot_be
+from ..request_policies import gemini_thinking_dropped, is_gemini_thinking, refuse_what_one_answer_cannot_be
 from ..event_stream import arguments_text
 from ..openai_common import effort_for, json_schema_spec, openai_user_id
 from . import NAME as PROTOCOL
@@ -70,8 +71,9 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
     instructions = "\n\n".join(block.text for block in request.system if block.text)
     if instructions:
         out["instructions"] = instructions
-    out["input"] = _Input(custom_tools, same_protocol).write(request.turns)
-    dropped: list[str] = []
+    items = _Input(custom_tools, same_protocol)
+    out["input"] = items.write(request.turns)
+    dropped = gemini_thinking_dropped(items.gemini_thinking)
     _add_tools(request, out, dropped)
     if request.max_tokens is not None:
         out["max_output_tokens"] = max(request.max_tokens, _MIN_OUTPUT_TOKENS)
@@ -121,13 +123,15 @@ def _add_stateless(request: Request, out: dict) -> None:
 
 class _Input:
     """The input items for the turns, in order; remembers which call ids are custom tools'
-    (their outputs are `custom_tool_call_output`)."""
+    (their outputs are `custom_tool_call_output`), and where thinking signed by Gemini was
+    left out (OpenAI refuses encrypted content it did not make)."""
 
     def __init__(self, custom_tools: set[str], same_protocol: bool) -> None:
         self.custom_tools = custom_tools
         self.same_protocol = same_protocol
         self.custom_calls: set[str] = set()
         self.items: list[dict] = []
+        self.gemini_thinking: list[str] = []
 
     def write(self, turns: list[Turn]) -> list[dict]:
         for turn in turns:
@@ -171,6 +175,8 @@ class _Input:
                 self._assistant_text(block)
             elif isinstance(block, ToolCall):
                 self.items.append(self._call(block))
+            elif is_gemini_thinking(block):
+                self.gemini_thinking.append(block.path)
             elif isinstance(block, Thinking):
                 if block.signature:
                     self.items.append(_reasoning(block))
