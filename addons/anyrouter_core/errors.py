@@ -53,6 +53,12 @@ def _error_from_json(status: int, body: dict) -> ProxyError | None:
         message = error.get("message")
         kind = error.get("type")
         code = error.get("code")
+        # Google's errors give the HTTP status as `code` and their meaning as `status`
+        # ("RESOURCE_EXHAUSTED"): the meaning is the code worth keeping, and a Gemini client
+        # gets it back as it was.
+        google_status = error.get("status")
+        if isinstance(google_status, str) and google_status:
+            code = google_status
         return ProxyError(
             status,
             str(message) if message else f"upstream answered HTTP {status}",

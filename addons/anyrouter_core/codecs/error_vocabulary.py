@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class ErrorVocabulary:
     type_by_status: Mapping[int, str]
-    server_error: str  # the type of a 5xx the table does not name (a 4xx: invalid_request_error)
+    server_error: str  # the type of a 5xx the table does not name
     # Another protocol's status for the same condition → this protocol's (529 ↔ 503).
     own_status: Mapping[int, int] = field(default_factory=dict)
+    client_error: str = "invalid_request_error"  # the type of a 4xx the table does not name
 
     def type_for(self, status: int) -> str:
-        return self.type_by_status.get(status, self.server_error if status >= 500 else "invalid_request_error")
+        return self.type_by_status.get(status, self.server_error if status >= 500 else self.client_error)
 
     def client_status(self, status: int) -> int:
         return self.own_status.get(status, status)

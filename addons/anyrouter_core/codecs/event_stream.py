@@ -63,6 +63,20 @@ def json_event_bytes(payload: object, event: str | None = None) -> bytes:
         return encode_event(_COMPACT_ASCII.encode(payload), event=event)
 
 
+def compact_json_bytes(value: object) -> bytes:
+    """`compact_json` as UTF-8 bytes."""
+    try:
+        return _COMPACT.encode(value).encode()
+    except UnicodeEncodeError:
+        return _COMPACT_ASCII.encode(value).encode()
+
+
+def crlf_json_event(payload: object) -> bytes:
+    """One SSE event without a name carrying `payload` as compact JSON (one line: JSON text
+    escapes its line ends), its lines ended by CRLF as Google's servers end them."""
+    return b"data: " + compact_json_bytes(payload) + b"\r\n\r\n"
+
+
 def token_count(value: object) -> int | None:
     """A reported token count, or None for anything that is not a count."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .base import Exchange
 
 
-def _stop_list(value: object) -> tuple[str, ...]:
+def stop_list(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list):
@@ -29,7 +29,7 @@ def exchange_from_body(body: dict, *, created: int, stop_field: str, include_usa
         model=_model(body),
         stream=body.get("stream") is True,
         include_usage=include_usage,
-        stop_sequences=_stop_list(body.get(stop_field)),
+        stop_sequences=stop_list(body.get(stop_field)),
         estimated_input_tokens=estimated_input_tokens,
         created=created,
     )
