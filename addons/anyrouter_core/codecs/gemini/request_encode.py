@@ -11,9 +11,11 @@ Choices where the protocols leave room (the policies a Gemini upstream needs):
   the id), its text as `{"output": text}`, or `{"error": text}` for an error. Images and
   documents a tool returned follow the turn's `functionResponse` parts as parts of their own.
 - Thought signatures (`thought_signatures`): a call's own `signature` goes on its part. A
-  thinking block carrying a Gemini signature gives it to the next call of the turn without
-  one, else to the next text part when no such call follows, else keeps it on its own
-  thought part; its text is sent as a thought part, no text means no part. Gemini refuses a
+  thinking block carrying a Gemini signature gives it to the call that follows it in the
+  turn when that call has none of its own, to the next text part when no call follows,
+  and otherwise keeps it on its own thought part; its text is sent as a thought part, no text means no part. A signature-only
+  block that came from the same part of a Gemini client's body as the block after it (a
+  signed text part) signs that block's part again. Gemini refuses a
   model turn whose first `functionCall` part has no signature, when it thinks: such a part
   gets the value Gemini documents for calls it did not sign ("skip_thought_signature_validator",
   as Gemini CLI sends). Thinking of other protocols (Anthropic signatures, OpenAI's encrypted
@@ -247,21 +249,34 @@ def _signature_places(blocks: list) -> dict[int, str]:
 
     for index, block in enumerate(blocks):
         if isinstance(block, Thinking) and (signature := gemini_signature(block.signature)) is not None:
+            if _signs_the_next_part(blocks, index):
+                places[index + 1] = signature
+                continue
             keep_on_its_thinking()
             pending = (index, signature)
         elif isinstance(block, ToolCall):
             if block.signature:
                 places[index] = block.signature
+                keep_on_its_thinking()
             elif pending is not None:
-                places[index], pending = pending[1], None
-        elif isinstance(block, Text) and block.text and pending is not None and not _unsigned_call_after(blocks, index):
+                places[index] = pending[1]
+            pending = None
+        elif isinstance(block, Text) and block.text and pending is not None and not _call_after(blocks, index):
             places[index], pending = pending[1], None
     keep_on_its_thinking()
     return places
 
 
-def _unsigned_call_after(blocks: list, index: int) -> bool:
-    return any(isinstance(block, ToolCall) and not block.signature for block in blocks[index + 1:])
+def _signs_the_next_part(blocks: list, index: int) -> bool:
+    """Whether the thinking block at `index` is only the signature of the next block's part:
+    both came from the same part of the client's body (a Gemini client's signed text)."""
+    block = blocks[index]
+    following = blocks[index + 1] if index + 1 < len(blocks) else None
+    return not block.text and bool(block.path) and following is not None and following.path == block.path
+
+
+def _call_after(blocks: list, index: int) -> bool:
+    return any(isinstance(block, ToolCall) for block in blocks[index + 1:])
 
 
 def _sign_first_call(parts: list[dict]) -> None:
