@@ -143,10 +143,8 @@ class _Subset:
                 if names:
                     out["propertyOrdering"] = names
         items = node.get("items")
-        if isinstance(items, list):
-            converted = [self.convert(item, refs) for item in items]
-            items = converted[0] if len(converted) == 1 else ({"anyOf": converted} if converted else {})
-            out["items"] = items
+        if isinstance(items, list):  # draft 4's tuple: each item one of these
+            out["items"] = self.convert({"anyOf": items}, refs)
         elif items is not None:
             out["items"] = self.convert(items, refs)
         elif out.get("type") == "array":
