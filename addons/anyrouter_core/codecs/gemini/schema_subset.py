@@ -143,10 +143,8 @@ class _Subset:
                 if names:
                     out["propertyOrdering"] = names
         items = node.get("items")
-        if isinstance(items, list):
-            converted = [self.convert(item, refs) for item in items]
-            items = converted[0] if len(converted) == 1 else ({"anyOf": converted} if converted else {})
-            out["items"] = items
+        if isinstance(items, list):  # draft 4's tuple: each item one of these
+            out["items"] = self.convert({"anyOf": items}, refs)
         elif items is not None:
             out["items"] = self.convert(items, refs)
         elif out.get("type") == "array":
@@ -154,12 +152,18 @@ class _Subset:
 
 
 def _with_alternative(own: dict, alternative: dict) -> dict:
-    """A schema and the one alternative its anyOf leaves, as one schema: its own keywords
-    win, and the alternative's format and enum, which say something only of the
-    alternative's own type, are left out when the types differ."""
+    """A schema and the one alternative its anyOf leaves, as one schema (both hold): the
+    properties and required names of both, and elsewhere its own keywords win; the
+    alternative's format and enum, which say something only of the alternative's own type,
+    are left out when the types differ."""
     if "type" in own and alternative.get("type", own["type"]) != own["type"]:
         alternative = {key: value for key, value in alternative.items() if key not in ("format", "enum")}
-    return {**alternative, **own}
+    merged = {**alternative, **own}
+    if "properties" in own and "properties" in alternative:
+        merged["properties"] = {**alternative["properties"], **own["properties"]}
+    if "required" in own and "required" in alternative:
+        merged["required"] = list(dict.fromkeys([*own["required"], *alternative["required"]]))
+    return merged
 
 
 def _recursion_placeholder(ref: str, schema: dict) -> dict:
