@@ -1,5 +1,6 @@
 """Endpoints the proxy answers itself, without contacting the upstream: /health (which probes
-the reverse target and every upstream of a routes file), /v1/models."""
+the reverse target and every upstream of a routes file), /v1/models (and Gemini's
+/v1beta/models, /v1beta/models/{model})."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from datetime import UTC, datetime
 from mitmproxy import http
 
 from anyrouter_core import __version__
-from anyrouter_core.protocols import UNMARKED_CLIENT, client_protocol_of, protocol_named
+from anyrouter_core.codecs.gemini.model_list import model_entry
+from anyrouter_core.codecs.gemini.paths import model_path
+from anyrouter_core.protocols import GEMINI_MODELS, UNMARKED_CLIENT, client_protocol_of, protocol_named
 from anyrouter_core.routes import Route
 
 from .flow_state import route_of, state_of
@@ -47,6 +50,8 @@ class LocalEndpoints:
             return self.answer_health(flow)
         if route is Route.MODELS:
             answer_locally(flow, self.model_list(flow.request.headers))
+        elif route is GEMINI_MODELS:
+            answer_locally(flow, self.gemini_models(flow.request.path))
         return None
 
     async def answer_health(self, flow: http.HTTPFlow) -> None:
@@ -72,6 +77,17 @@ class LocalEndpoints:
                 for upstream, ok in zip(declared, each)
             }
         return json_response(200, body)
+
+    def gemini_models(self, path: str) -> http.Response:
+        """Gemini's list, or one model of it: any name is answered, as the proxy serves any
+        name the upstream knows (Gemini CLI reads a model before it calls it)."""
+        listed = model_path(path)
+        assert listed is not None
+        _, model = listed
+        if model is not None:
+            return json_response(200, model_entry(model.removeprefix("models/")))
+        return json_response(200, protocol_named(GEMINI_MODELS.client_protocol).codec.model_list(
+            self.routing.served_models(), self.started))
 
     def model_list(self, headers: http.Headers) -> http.Response:
         """The list in the shape of the client's protocol, told from its headers."""

@@ -38,6 +38,7 @@ from .flow_state import FlowState, chosen_upstream, request_json, state_of
 from .attempt_outcome import outcome_of, upstream_failed
 from .key_rotation import KeyRotation
 from .mitmproxy_compat import host_with_port
+from .path_fields import lift_path_fields, lower_path_fields
 from .phases import Phase
 from .responses import answer_locally, error_response
 from .watched_file import FileProblem, WatchedFile, read_utf8
@@ -207,7 +208,7 @@ class Routing:
     # -- hooks
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        route = classify(flow.request.method, flow.request.path)
+        route = classify(flow.request.method, flow.request.path, flow.request.headers)
         state = state_of(flow)
         state.route = route
         state.upstream_protocol = self.upstream_protocol
@@ -218,10 +219,14 @@ class Routing:
         state = state_of(flow)
         if state.client_protocol is None:
             return
-        # Scanned, not parsed: a body passed through is never parsed just for the log line.
-        content = flow.request.get_content(strict=False) or b""
-        state.model = scanned_model(content)
-        state.stream = scanned_stream(content)
+        call = lift_path_fields(flow)
+        if call is not None:
+            state.model, state.stream = call.model, call.streams
+        else:
+            # Scanned, not parsed: a body passed through is never parsed just for the log line.
+            content = flow.request.get_content(strict=False) or b""
+            state.model = scanned_model(content)
+            state.stream = scanned_stream(content)
         if flow.response is not None:
             return
         table = self.table()
@@ -319,13 +324,15 @@ class Routing:
 
 
 class UpstreamAddress:
-    """Sends the request to the upstream its route chose: scheme, host, port, and the base
-    URL's path before the API's path. After every rewrite, so header rules see the API's own
-    path; the reverse target needs nothing."""
+    """Sends the request to the upstream its route chose: the path its protocol wants (the
+    model and method in it, for Gemini), scheme, host, port, and the base URL's path before
+    the API's path. After every rewrite, so header rules see the API's own path and the model
+    map's name reaches a path; the reverse target needs no address."""
 
     phase = Phase.ADDRESS
 
     def request(self, flow: http.HTTPFlow) -> None:
+        lower_path_fields(flow)
         upstream = chosen_upstream(state_of(flow))
         if flow.response is not None or upstream is None:
             return

@@ -4,6 +4,9 @@ whose protocol has no such endpoint (`Protocol.counts_tokens`: OpenAI-compatible
 The request goes to the upstream first: some OpenAI-compatible servers (llama.cpp) count
 Anthropic requests themselves. When the upstream has no such endpoint, the proxy answers
 with an estimate that errs high (`Protocol.estimate_input_tokens`), marked by a header.
+
+A Gemini client's `:countTokens` is read by no other protocol's upstream: in front of one it
+is answered with the estimate at once, without asking.
 """
 
 from __future__ import annotations
@@ -11,20 +14,31 @@ from __future__ import annotations
 from mitmproxy import ctx, http
 
 from anyrouter_core.errors import ProxyError
-from anyrouter_core.protocols import protocol_named
+from anyrouter_core.protocols import Protocol, protocol_named
 from anyrouter_core.routes import RouteKind
 
 from .flow_state import request_json, route_of, state_of
-from .responses import error_response, json_response
+from .responses import answer_locally, error_response, json_response
 from .phases import Phase
 
 # What an upstream without the endpoint answers.
 _NOT_SUPPORTED = frozenset({404, 405, 501})
 ESTIMATE_HEADER = "anyrouter-token-count"
+# The field of a count-tokens answer, by the client's protocol.
+_COUNT_FIELD = {"anthropic": "input_tokens", "gemini": "totalTokens"}
 
 
 class TokenCounting:
     phase = Phase.TRANSLATE
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        state = state_of(flow)
+        route = route_of(flow)
+        if flow.response is not None or route.kind is not RouteKind.COUNT_TOKENS:
+            return
+        client = protocol_named(route.client_protocol)
+        if client.model_in_path and state.upstream_protocol != client.name:
+            answer_locally(flow, self.estimate(flow, client))
 
     def response(self, flow: http.HTTPFlow) -> None:
         response = flow.response
@@ -36,14 +50,17 @@ class TokenCounting:
         if response.status_code not in _NOT_SUPPORTED:
             return
         client = protocol_named(route.client_protocol)
-        if client.estimate_input_tokens is None:
-            return
+        if client.estimate_input_tokens is not None:
+            flow.response = self.estimate(flow, client)
+
+    @staticmethod
+    def estimate(flow: http.HTTPFlow, client: Protocol) -> http.Response:
+        """The client's count-tokens answer with the estimate, or its error for a bad body."""
         body = request_json(flow)
         if not isinstance(body, dict):
             error = ProxyError(400, f"the request body must be a JSON object ({client.request_noun})")
-            flow.response = error_response(client.name, error)
-            return
-        flow.response = json_response(
-            200, {"input_tokens": client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
-        )
+            return error_response(client.name, error)
         state_of(flow).token_count = "estimate"
+        return json_response(
+            200, {_COUNT_FIELD[client.name]: client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
+        )

@@ -12,6 +12,7 @@ import logging
 
 from mitmproxy import ctx, http
 
+from anyrouter_core.call_signatures import CallSignatures
 from anyrouter_core.codecs.base import EncodeOptions, Exchange
 from anyrouter_core.errors import ProxyError, RequestRejected
 from anyrouter_core.json_body import body_problem
@@ -70,6 +71,8 @@ class Translation:
     def __init__(self, event_limit: EventSizeLimit, body_defaults: BodyDefaults) -> None:
         self.event_limit = event_limit
         self.body_defaults = body_defaults  # its default_max_tokens, for the encoders
+        # For every flow: the signatures of tool calls that a Chat Completions client loses.
+        self.signatures = CallSignatures()
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -85,7 +88,7 @@ class Translation:
             return
         state = state_of(flow)
         client = state.client_protocol
-        direction = Direction(client, state.upstream_protocol)
+        direction = Direction(client, state.upstream_protocol, self.signatures)
         if not direction.translates and not ctx.options.force_non_stream:
             return
         body = request_json(flow)

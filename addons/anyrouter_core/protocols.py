@@ -18,12 +18,17 @@ from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
 
-from .codecs import anthropic, openai_chat, responses
+from .codecs import anthropic, gemini, openai_chat, responses
 from .codecs.anthropic.stream_decoder import AnthropicStreamDecoder
 from .codecs.anthropic.stream_encoder import AnthropicStreamEncoder
 from .codecs.anthropic.token_estimate import estimate_input_tokens
 from .codecs.base import Exchange
 from .codecs.exchange import exchange_from_body
+from .codecs.gemini import paths as gemini_paths
+from .codecs.gemini.exchange import gemini_exchange
+from .codecs.gemini.stream_decoder import GeminiStreamDecoder
+from .codecs.gemini.stream_encoder import GeminiStreamEncoder
+from .codecs.gemini.token_estimate import estimate_input_tokens as estimate_gemini_input_tokens
 from .codecs.openai_chat.stream_decoder import OpenAIChatStreamDecoder
 from .codecs.openai_chat.stream_encoder import OpenAIChatStreamEncoder
 from .codecs.responses.exchange import responses_exchange
@@ -34,6 +39,7 @@ from .routes import LOCAL_ROUTES, Route, RouteKind, bare_path, by_path
 ANTHROPIC = anthropic.NAME
 OPENAI = openai_chat.NAME
 RESPONSES = responses.NAME
+GEMINI = gemini.NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,14 @@ class Protocol:
     # A high estimate of a client request's input tokens, where its clients may need one
     # before (or instead of) the upstream's count.
     estimate_input_tokens: Callable[[dict], int] | None
+    # A protocol whose paths name the model (Gemini): its routes are found by this, from the
+    # method and the path without its query, instead of by `client_routes`' fixed paths.
+    # (Headers are given where they are known: a path may be another protocol's as well.)
+    route_of_path: Callable[[str, str, Mapping[str, str]], Route | None] | None = None
+
+    @property
+    def model_in_path(self) -> bool:
+        return self.route_of_path is not None
 
     def credential_header(self, key: str) -> tuple[str, str]:
         """The one header that carries `key` to an upstream speaking this protocol."""
@@ -118,6 +132,28 @@ def _openai_exchange(body: dict, created: int) -> Exchange:
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     return exchange_from_body(body, created=created, stop_field="stop", include_usage=include_usage)
+
+
+GEMINI_GENERATE = Route("gemini-generate", RouteKind.CONVERSATION, GEMINI)
+GEMINI_COUNT_TOKENS = Route("gemini-count-tokens", RouteKind.COUNT_TOKENS, GEMINI)
+GEMINI_MODELS = Route("gemini-models", RouteKind.MODELS, GEMINI)
+
+
+def _gemini_route(method: str, bare: str, headers: Mapping[str, str]) -> Route | None:
+    if method == "POST":
+        call = gemini_paths.parse_call(bare)
+        if call is None:
+            return None
+        return GEMINI_COUNT_TOKENS if call.action == gemini_paths.COUNT_TOKENS else GEMINI_GENERATE
+    if method not in ("GET", "HEAD"):
+        return None
+    listed = gemini_paths.model_path(bare)
+    if listed is None:
+        return None
+    # `GET /v1/models/{id}` is OpenAI's too: only a Gemini client gets Gemini's answer there.
+    if listed[0] == "v1" and client_protocol_of(headers) != GEMINI:
+        return None
+    return GEMINI_MODELS
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -186,6 +222,27 @@ PROTOCOLS: dict[str, Protocol] = {
         counts_tokens=False,
         estimate_input_tokens=None,
     ),
+    GEMINI: Protocol(
+        name=GEMINI,
+        title="Gemini API",
+        request_noun="a generateContent request",
+        codec=_codec("gemini", GeminiStreamDecoder, GeminiStreamEncoder),
+        client_routes=(GEMINI_GENERATE, GEMINI_COUNT_TOKENS),
+        # The model and the method are the request's: `gemini_paths.lowered` writes the real path.
+        upstream_path=f"/{gemini_paths.DEFAULT_VERSION}/models",
+        key_header="x-goog-api-key",
+        key_scheme="",
+        client_marks=("x-goog-api-key", "x-goog-api-client"),  # as Gemini CLI and google-genai send
+        client_only_headers=("x-goog-api-client", "x-gemini-api-privileged-user-id"),
+        upstream_headers=(),
+        exchange_of=gemini_exchange,
+        stream_fields=(gemini_paths.STREAM_FIELD, gemini_paths.ARRAY_STREAM_FIELD),
+        requires_max_tokens=False,
+        # Its :countTokens takes Gemini bodies only: another client's count is estimated.
+        counts_tokens=False,
+        estimate_input_tokens=estimate_gemini_input_tokens,
+        route_of_path=_gemini_route,
+    ),
 }
 # What the proxy was made for: anyrouter.top speaks Messages.
 DEFAULT_UPSTREAM = ANTHROPIC
@@ -193,6 +250,7 @@ DEFAULT_UPSTREAM = ANTHROPIC
 UNMARKED_CLIENT = OPENAI
 
 _CLIENT_ROUTES = tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes)
+_PATTERN_ROUTES = tuple(protocol.route_of_path for protocol in PROTOCOLS.values() if protocol.route_of_path)
 ROUTES: tuple[Route, ...] = (*_CLIENT_ROUTES, *LOCAL_ROUTES, Route.PASSTHROUGH)
 _STORED_ROUTES = tuple(route for route in _CLIENT_ROUTES if route.kind is RouteKind.STORED_ANSWER)
 _POST_ROUTES = by_path(tuple(route for route in _CLIENT_ROUTES if route not in _STORED_ROUTES))
@@ -207,14 +265,19 @@ def protocol_named(name: str) -> Protocol:
     return protocol
 
 
-def classify(method: str, path: str) -> Route:
+def classify(method: str, path: str, headers: Mapping[str, str] | None = None) -> Route:
     """The route of a request. `path` may carry a query string (`/v1/messages?beta=true`); it
-    does not matter here."""
+    does not matter here. `headers` (looked up by lower-case name) tell the paths two
+    protocols share apart."""
     method, bare = method.upper(), bare_path(path)
     if method == "POST" and bare in _POST_ROUTES:
         return _POST_ROUTES[bare]
     if method in ("GET", "HEAD") and bare in _GET_ROUTES:
         return _GET_ROUTES[bare]
+    for route_of_path in _PATTERN_ROUTES:
+        route = route_of_path(method, bare, headers or {})
+        if route is not None:
+            return route
     return next((route for route in _STORED_ROUTES if bare.startswith(route.paths)), Route.PASSTHROUGH)
 
 
