@@ -10,10 +10,8 @@ from datetime import UTC, datetime
 from mitmproxy import http
 
 from anyrouter_core import __version__
-from anyrouter_core.codecs.gemini.model_list import model_entry
-from anyrouter_core.codecs.gemini.paths import model_path
-from anyrouter_core.protocols import GEMINI_MODELS, UNMARKED_CLIENT, client_protocol_of, protocol_named
-from anyrouter_core.routes import Route
+from anyrouter_core.protocols import UNMARKED_CLIENT, client_protocol_of, protocol_named
+from anyrouter_core.routes import Route, RouteKind
 
 from .flow_state import route_of, state_of
 from .mitmproxy_compat import host_with_port
@@ -50,8 +48,8 @@ class LocalEndpoints:
             return self.answer_health(flow)
         if route is Route.MODELS:
             answer_locally(flow, self.model_list(flow.request.headers))
-        elif route is GEMINI_MODELS:
-            answer_locally(flow, self.gemini_models(flow.request.path))
+        elif route.kind is RouteKind.MODELS:
+            answer_locally(flow, self.models_at_path(route, flow.request.path))
         return None
 
     async def answer_health(self, flow: http.HTTPFlow) -> None:
@@ -78,16 +76,11 @@ class LocalEndpoints:
             }
         return json_response(200, body)
 
-    def gemini_models(self, path: str) -> http.Response:
-        """Gemini's list, or one model of it: any name is answered, as the proxy serves any
-        name the upstream knows (Gemini CLI reads a model before it calls it)."""
-        listed = model_path(path)
-        assert listed is not None
-        _, model = listed
-        if model is not None:
-            return json_response(200, model_entry(model.removeprefix("models/")))
-        return json_response(200, protocol_named(GEMINI_MODELS.client_protocol).codec.model_list(
-            self.routing.served_models(), self.started))
+    def models_at_path(self, route: Route, path: str) -> http.Response:
+        """A protocol's own model route whose path may name one model (Gemini's)."""
+        path_calls = protocol_named(route.client_protocol).path_calls
+        assert path_calls is not None
+        return json_response(200, path_calls.models_at(path, self.routing.served_models(), self.started))
 
     def model_list(self, headers: http.Headers) -> http.Response:
         """The list in the shape of the client's protocol, told from its headers."""

@@ -69,9 +69,8 @@ class ModelMap:
         if routed is None:
             if not self.mapping:
                 return
-            content = flow.request.get_content(strict=False) or b""
-            if not any(mentions(content, name) for name in self.mapping):
-                return  # no mapped name anywhere in the body: nothing to parse for
+            if state.model not in self.mapping and not self._mentioned(flow):
+                return  # no mapped name in the path or anywhere in the body: nothing to parse for
         body = request_json(flow)
         if not isinstance(body, dict):
             return
@@ -87,6 +86,10 @@ class ModelMap:
         if not state.translation:
             # A pass-through flow: its answer must carry the client's model name again.
             state.renamed = _Renamed(state.upstream_protocol, client_model)
+
+    def _mentioned(self, flow: http.HTTPFlow) -> bool:
+        content = flow.request.get_content(strict=False) or b""
+        return any(mentions(content, name) for name in self.mapping)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         renamed = state_of(flow).renamed
@@ -114,7 +117,7 @@ class ModelMap:
             body = json.loads(content)
         except ValueError:
             return
-        if isinstance(body, dict) and rename_model_in_body(body, renamed.client_model):
+        if isinstance(body, dict) and rename_model_in_body(renamed.protocol, body, renamed.client_model):
             replace_json_body(response, response.status_code, body)
 
     def rename_stream(self, renamed: _Renamed) -> ModelRenameStream:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from anyrouter_core.codecs.gemini.paths import GeminiCall, lift, lowered, parse_call
-from anyrouter_core.protocols import protocol_named
+from anyrouter_core.protocols import PathCalls, protocol_named
 from anyrouter_core.routes import RouteKind
 
 from .flow_state import request_json, route_of, state_of
@@ -21,24 +20,26 @@ from .flow_state import request_json, route_of, state_of
 _CALL_ROUTES = (RouteKind.CONVERSATION, RouteKind.COUNT_TOKENS)
 
 
-def client_call(flow: http.HTTPFlow) -> GeminiCall | None:
+def _path_calls(protocol: str | None) -> PathCalls | None:
+    return protocol_named(protocol).path_calls if protocol is not None else None
+
+
+def client_call(flow: http.HTTPFlow) -> object | None:
     """The call the client's path names, when its protocol names calls in paths."""
-    state = state_of(flow)
-    if state.client_protocol is None or not protocol_named(state.client_protocol).model_in_path:
+    path_calls = _path_calls(state_of(flow).client_protocol)
+    if path_calls is None or route_of(flow).kind not in _CALL_ROUTES:
         return None
-    if route_of(flow).kind not in _CALL_ROUTES:
-        return None
-    return parse_call(flow.request.path)
+    return path_calls.call(flow.request.path)
 
 
-def lift_path_fields(flow: http.HTTPFlow) -> GeminiCall | None:
+def lift_path_fields(flow: http.HTTPFlow) -> object | None:
     """The client's call, its model and stream form now in the parsed body too."""
     call = client_call(flow)
     if call is None:
         return None
     body = request_json(flow)
     if isinstance(body, dict):
-        state_of(flow).body = lift(call, body)
+        state_of(flow).body = _path_calls(state_of(flow).client_protocol).lift(call, body)
     return call
 
 
@@ -46,7 +47,8 @@ def lower_path_fields(flow: http.HTTPFlow) -> None:
     """For an upstream whose protocol names calls in paths: the path the body's lifted fields
     name, and the body without them."""
     state = state_of(flow)
-    if flow.response is not None or not protocol_named(state.upstream_protocol).model_in_path:
+    path_calls = _path_calls(state.upstream_protocol)
+    if flow.response is not None or path_calls is None:
         return
     call = client_call(flow)
     # Another client's conversation reaches such an upstream translated; anything else of
@@ -56,4 +58,4 @@ def lower_path_fields(flow: http.HTTPFlow) -> None:
     body = request_json(flow)
     if not isinstance(body, dict):
         return
-    flow.request.path, state.body = lowered(body, call)
+    flow.request.path, state.body = path_calls.lowered(body, call)

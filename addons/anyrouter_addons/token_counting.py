@@ -24,8 +24,6 @@ from .phases import Phase
 # What an upstream without the endpoint answers.
 _NOT_SUPPORTED = frozenset({404, 405, 501})
 ESTIMATE_HEADER = "anyrouter-token-count"
-# The field of a count-tokens answer, by the client's protocol.
-_COUNT_FIELD = {"anthropic": "input_tokens", "gemini": "totalTokens"}
 
 
 class TokenCounting:
@@ -62,5 +60,5 @@ class TokenCounting:
             return error_response(client.name, error)
         state_of(flow).token_count = "estimate"
         return json_response(
-            200, {_COUNT_FIELD[client.name]: client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
+            200, {client.count_field: client.estimate_input_tokens(body)}, {ESTIMATE_HEADER: "estimate"}
         )

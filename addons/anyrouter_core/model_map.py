@@ -40,11 +40,13 @@ def parse_model_map(text: str) -> dict[str, str]:
     return mapping
 
 
-def rename_model_in_body(body: dict, client_model: str) -> bool:
-    """Sets a response body's top-level `model` (every protocol's answer has one); True if it had one."""
-    if "model" not in body:
+def rename_model_in_body(protocol: str, body: dict, client_model: str) -> bool:
+    """Sets the model an answer names at its top level (every protocol's answer does); True if
+    it named one."""
+    field = protocol_named(protocol).answer_model_field
+    if field not in body:
         return False
-    body["model"] = client_model
+    body[field] = client_model
     return True
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -26,6 +27,7 @@ from .codecs.base import Exchange
 from .codecs.exchange import exchange_from_body
 from .codecs.gemini import paths as gemini_paths
 from .codecs.gemini.exchange import gemini_exchange
+from .codecs.gemini.model_list import models_at as gemini_models_at
 from .codecs.gemini.stream_decoder import GeminiStreamDecoder
 from .codecs.gemini.stream_encoder import GeminiStreamEncoder
 from .codecs.gemini.token_estimate import estimate_input_tokens as estimate_gemini_input_tokens
@@ -40,6 +42,23 @@ ANTHROPIC = anthropic.NAME
 OPENAI = openai_chat.NAME
 RESPONSES = responses.NAME
 GEMINI = gemini.NAME
+
+
+@dataclass(frozen=True, slots=True)
+class PathCalls:
+    """How the proxy reads and writes a request whose path names its model and method."""
+
+    # The route of a request, from its method and its path without the query, instead of by
+    # `client_routes`' fixed paths. (Headers are given where they are known: a path may be
+    # another protocol's as well.)
+    route: Callable[[str, str, Mapping[str, str]], Route | None]
+    call: Callable[[str], object | None]  # the call a path names, or None
+    # The body with the call's model and stream form as fields (which every step reads).
+    lift: Callable[[object, dict], dict]
+    # The path a lifted body names (for the client's call, if any), and the body without them.
+    lowered: Callable[[dict, object | None], tuple[str, dict]]
+    # The answer of a model-list route at a path: the list, or the one model it names.
+    models_at: Callable[[str, list[str], datetime], dict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +83,15 @@ class Protocol:
     # A high estimate of a client request's input tokens, where its clients may need one
     # before (or instead of) the upstream's count.
     estimate_input_tokens: Callable[[dict], int] | None
-    # A protocol whose paths name the model (Gemini): its routes are found by this, from the
-    # method and the path without its query, instead of by `client_routes`' fixed paths.
-    # (Headers are given where they are known: a path may be another protocol's as well.)
-    route_of_path: Callable[[str, str, Mapping[str, str]], Route | None] | None = None
+    answer_model_field: str = "model"  # the top-level field of its answers that names the model
+    # The field of its count-tokens answer that holds the count, where it has that route.
+    count_field: str | None = None
+    # For a protocol whose paths name the model and the method (Gemini).
+    path_calls: PathCalls | None = None
 
     @property
     def model_in_path(self) -> bool:
-        return self.route_of_path is not None
+        return self.path_calls is not None
 
     def credential_header(self, key: str) -> tuple[str, str]:
         """The one header that carries `key` to an upstream speaking this protocol."""
@@ -177,6 +197,7 @@ PROTOCOLS: dict[str, Protocol] = {
         requires_max_tokens=True,
         counts_tokens=True,
         estimate_input_tokens=estimate_input_tokens,
+        count_field="input_tokens",
     ),
     OPENAI: Protocol(
         name=OPENAI,
@@ -241,7 +262,15 @@ PROTOCOLS: dict[str, Protocol] = {
         # Its :countTokens takes Gemini bodies only: another client's count is estimated.
         counts_tokens=False,
         estimate_input_tokens=estimate_gemini_input_tokens,
-        route_of_path=_gemini_route,
+        answer_model_field="modelVersion",
+        count_field="totalTokens",
+        path_calls=PathCalls(
+            route=_gemini_route,
+            call=gemini_paths.parse_call,
+            lift=gemini_paths.lift,
+            lowered=gemini_paths.lowered,
+            models_at=gemini_models_at,
+        ),
     ),
 }
 # What the proxy was made for: anyrouter.top speaks Messages.
@@ -250,7 +279,7 @@ DEFAULT_UPSTREAM = ANTHROPIC
 UNMARKED_CLIENT = OPENAI
 
 _CLIENT_ROUTES = tuple(route for protocol in PROTOCOLS.values() for route in protocol.client_routes)
-_PATTERN_ROUTES = tuple(protocol.route_of_path for protocol in PROTOCOLS.values() if protocol.route_of_path)
+_PATTERN_ROUTES = tuple(protocol.path_calls.route for protocol in PROTOCOLS.values() if protocol.path_calls)
 ROUTES: tuple[Route, ...] = (*_CLIENT_ROUTES, *LOCAL_ROUTES, Route.PASSTHROUGH)
 _STORED_ROUTES = tuple(route for route in _CLIENT_ROUTES if route.kind is RouteKind.STORED_ANSWER)
 _POST_ROUTES = by_path(tuple(route for route in _CLIENT_ROUTES if route not in _STORED_ROUTES))

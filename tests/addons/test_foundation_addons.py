@@ -35,8 +35,8 @@ def test_option_defaults(chain):
 
 
 def test_upstream_protocol_must_be_known(chain):
-    with pytest.raises(exceptions.OptionsError, match="upstream_protocol must be one of anthropic, openai, responses, not 'gemini'"):
-        chain.tctx.configure(chain.addon(Routing), upstream_protocol="gemini")
+    with pytest.raises(exceptions.OptionsError, match="upstream_protocol must be one of anthropic, openai, responses, gemini, not 'klingon'"):
+        chain.tctx.configure(chain.addon(Routing), upstream_protocol="klingon")
     chain.tctx.configure(chain.addon(Routing), upstream_protocol="openai")
     assert chain.tctx.options.upstream_protocol == "openai"
 

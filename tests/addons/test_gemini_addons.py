@@ -9,6 +9,8 @@ import json
 from addon_flows import request_flow, send_request
 from addons.test_translation_addons import answer
 from mitmproxy import http
+from mitmproxy.proxy.layers.http import HttpResponseHeadersHook
+from mitmproxy.test import tutils
 
 GEMINI_BODY = {
     "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
@@ -58,6 +60,31 @@ def test_the_model_map_renames_the_model_in_a_gemini_upstreams_path(chain):
     body = json.loads(flow.request.content)
     assert "model" not in body and "stream" not in body
     assert body["contents"] == GEMINI_BODY["contents"]
+
+
+GEMINI_ANSWER = {"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}, "finishReason": "STOP"}],
+                 "modelVersion": "gemini-3-pro-preview", "responseId": "r1"}
+
+
+def test_a_passed_through_gemini_answer_names_the_clients_model_again(chain):
+    chain.configure(upstream_protocol="gemini", model_map="gemini-2.5-pro=gemini-3-pro-preview")
+    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:generateContent")
+    send_request(chain, flow)
+    answer(chain, flow, 200, json.dumps(GEMINI_ANSWER).encode(), "application/json")
+    assert json.loads(flow.response.content) == {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
+
+
+def test_a_passed_through_gemini_stream_names_the_clients_model_again(chain):
+    chain.configure(upstream_protocol="gemini", model_map="gemini-2.5-pro=gemini-3-pro-preview")
+    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse")
+    send_request(chain, flow)
+    assert flow.request.path == "/v1beta/models/gemini-3-pro-preview:streamGenerateContent?alt=sse"
+    flow.response = tutils.tresp(headers=http.Headers([(b"content-type", b"text/event-stream")]), content=b"")
+    chain.run(HttpResponseHeadersHook, flow)
+    chunk = b"data: " + json.dumps(GEMINI_ANSWER).encode() + b"\r\n\r\n"
+    assert flow.response.stream(chunk[:20]) == []
+    out = flow.response.stream(chunk[20:])
+    assert json.loads(out.removeprefix(b"data: ")) == {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
 
 
 def test_an_anthropic_request_to_a_gemini_upstream_goes_to_the_models_stream_path(chain):

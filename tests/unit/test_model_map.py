@@ -44,9 +44,12 @@ def test_parse_errors(text, message):
 
 def test_rename_in_body_only_when_it_has_a_model():
     body = {"id": "msg_1", "model": UPSTREAM}
-    assert rename_model_in_body(body, CLIENT) and body == {"id": "msg_1", "model": CLIENT}
+    assert rename_model_in_body("anthropic", body, CLIENT) and body == {"id": "msg_1", "model": CLIENT}
     error = {"type": "error", "error": {"message": "x"}}
-    assert not rename_model_in_body(error, CLIENT) and error == {"type": "error", "error": {"message": "x"}}
+    assert not rename_model_in_body("anthropic", error, CLIENT) and error == {"type": "error", "error": {"message": "x"}}
+    gemini = {"candidates": [], "modelVersion": UPSTREAM, "responseId": "r1"}
+    assert rename_model_in_body("gemini", gemini, CLIENT) and gemini == {"candidates": [], "modelVersion": CLIENT, "responseId": "r1"}
+    assert not rename_model_in_body("gemini", {"model": UPSTREAM}, CLIENT)
 
 
 def test_rename_in_events():
@@ -132,7 +135,7 @@ def test_data_that_is_not_json_and_a_last_event_without_blank_line():
 
 def test_unknown_protocol():
     with pytest.raises(ValueError):
-        ModelRenameStream("gemini", CLIENT)
+        ModelRenameStream("klingon", CLIENT)
 
 
 @given(st.sampled_from(["anthropic", "openai"]), st.data())

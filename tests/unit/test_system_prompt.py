@@ -202,7 +202,7 @@ def test_unknown_mode_or_protocol():
     with pytest.raises(ValueError, match="unknown system prompt mode 'replace'"):
         with_system_prompt("openai", openai(), P, "replace")
     with pytest.raises(ValueError, match="unknown protocol"):
-        with_system_prompt("gemini", openai(), P)
+        with_system_prompt("klingon", openai(), P)
 
 
 # properties --------------------------------------------------------------------------------

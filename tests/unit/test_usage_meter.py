@@ -60,9 +60,17 @@ RESPONSE = {
     "usage": RESPONSES_USAGE,
 }
 
+GEMINI_USAGE = {"promptTokenCount": 12000, "cachedContentTokenCount": 11008, "candidatesTokenCount": 4,
+                "thoughtsTokenCount": 3, "totalTokenCount": 12007}
+GEMINI_RESPONSE = {
+    "candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]}, "finishReason": "STOP", "index": 0}],
+    "usageMetadata": GEMINI_USAGE, "modelVersion": "gemini-2.5-pro", "responseId": "r1",
+}
+
 ANTHROPIC_FIGURES = Usage(input=12, cache_read=11008, cache_write=100, output=5)
 CHAT_FIGURES = Usage(input=992, cache_read=11008, cache_write=0, output=5, reasoning=2)
 RESPONSES_FIGURES = Usage(input=992, cache_read=11008, cache_write=0, output=7, reasoning=3)
+GEMINI_FIGURES = Usage(input=992, cache_read=11008, output=7, reasoning=3)
 
 
 def anthropic_stream(*, names: bool = True, text: str = "Hello") -> bytes:
@@ -114,12 +122,22 @@ def responses_stream(*, names: bool = True, ending: str = "response.completed", 
     return sse(*((name if names else None, data) for name, data in events))
 
 
+def gemini_stream() -> bytes:
+    """Each chunk's usageMetadata is a running total: the last one holds the figures."""
+    first = {"candidates": [{"content": {"role": "model", "parts": [{"text": "usage"}]}, "index": 0}],
+             "usageMetadata": {"promptTokenCount": 12000, "cachedContentTokenCount": 11008,
+                               "candidatesTokenCount": 1, "totalTokenCount": 12001},
+             "modelVersion": "gemini-2.5-pro", "responseId": "r1"}
+    return sse((None, first), (None, GEMINI_RESPONSE))
+
+
 STREAMS = {
     "anthropic": (anthropic_stream(), ANTHROPIC_FIGURES),
     "anthropic-unnamed": (anthropic_stream(names=False), ANTHROPIC_FIGURES),
     "openai": (chat_stream(), CHAT_FIGURES),
     "responses": (responses_stream(), RESPONSES_FIGURES),
     "responses-unnamed": (responses_stream(names=False), RESPONSES_FIGURES),
+    "gemini": (gemini_stream(), GEMINI_FIGURES),
 }
 
 
@@ -142,13 +160,14 @@ def metered(protocol: str, pieces: list[bytes], max_event_size: int = usage_mete
     ("anthropic", ANTHROPIC_MESSAGE, ANTHROPIC_FIGURES),
     ("openai", CHAT_COMPLETION, CHAT_FIGURES),
     ("responses", RESPONSE, RESPONSES_FIGURES),
+    ("gemini", GEMINI_RESPONSE, GEMINI_FIGURES),
 ])
 def test_a_finished_answer_gives_the_upstreams_exact_figures(protocol, body, figures):
     assert usage_of_answer(protocol, body) == figures
 
 
 def test_every_protocol_in_the_registry_has_a_usage_reader():
-    assert set(PROTOCOLS) == {"anthropic", "openai", "responses"}  # each one tested above
+    assert set(PROTOCOLS) == {"anthropic", "openai", "responses", "gemini"}  # each one tested above
 
 
 @pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
@@ -173,6 +192,8 @@ def test_count_tokens_answers_give_the_input_count_only():
     assert usage_of_token_count("anthropic", {"input_tokens": "many"}) is None
     assert usage_of_token_count("anthropic", {"type": "error", "error": {}}) is None
     assert usage_of_token_count("openai", {"input_tokens": 4321}) is None  # no such endpoint
+    assert usage_of_token_count("gemini", {"totalTokens": 4321}) == Usage(input=4321)
+    assert usage_of_token_count("gemini", {"input_tokens": 4321}) is None
 
 
 def test_usage_dict_is_plain_json_and_marks_an_estimate():
@@ -351,6 +372,7 @@ class CountingDecodes:
 USAGE_EVENT_MARKS = {
     "anthropic": [b'"message_start"', b'"message_delta"'], "anthropic-unnamed": [b'"message_start"', b'"message_delta"'],
     "openai": [b'"choices":[]'], "responses": [b'"response.completed"'], "responses-unnamed": [b'"response.completed"'],
+    "gemini": [b"\"usageMetadata\""],  # every chunk that has it (a running total)
 }
 
 
@@ -386,8 +408,12 @@ def test_a_piece_that_ends_inside_an_event_is_decoded_and_so_is_the_next():
     (b'data: {"text":"usage"}\n\n', False),
 ])
 def test_the_usage_marker_of_raw_bytes(piece, marked):
-    for protocol in PROTOCOLS.values():
-        assert bool(protocol.codec.usage_marker.search(piece)) is marked
+    for name, protocol in PROTOCOLS.items():
+        field = USAGE_FIELD_NAMES.get(name, b"usage")
+        assert bool(protocol.codec.usage_marker.search(piece.replace(b'"usage"', b'"%s"' % field))) is marked, name
+
+
+USAGE_FIELD_NAMES = {"gemini": b"usageMetadata"}
 
 
 # ---- bounded memory ----------------------------------------------------------------------------
@@ -471,6 +497,9 @@ def test_the_meter_reads_what_each_encoder_writes(fresh, read, written, output, 
         "anthropic": Usage(fresh, read, written, output, None),  # Anthropic has no reasoning count
         "openai": usage,
         "responses": Usage(fresh, read, written, output, reasoning or 0),  # always written
+        # Gemini has no cache writes: they are in the prompt, read back as fresh input; no
+        # thinking count is written when there was none.
+        "gemini": Usage(fresh + written, read, None, output, min(reasoning, output) or None if reasoning else None),
     }
     for name, protocol in PROTOCOLS.items():
         body = stream_from_answer(answer, protocol.codec.stream_encoder(exchange))

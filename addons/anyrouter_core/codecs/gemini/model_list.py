@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...model_catalog import display_name, release_time
+from .paths import model_path
 
 INPUT_TOKEN_LIMIT = 1_048_576
 OUTPUT_TOKEN_LIMIT = 65_536
@@ -37,3 +38,14 @@ def model_entry(model_id: str, released: datetime | None = None) -> dict:
 
 def model_list(model_ids: list[str], fallback: datetime) -> dict:
     return {"models": [model_entry(model_id, release_time(model_id, fallback)) for model_id in model_ids]}
+
+
+def models_at(path: str, model_ids: list[str], started: datetime) -> dict:
+    """The list at `/v1beta/models`, or the one model `/v1beta/models/{model}` names: any name
+    is answered, as the proxy serves any name the upstream knows (Gemini CLI reads a model
+    before it calls it)."""
+    listed = model_path(path)
+    model = listed[1] if listed is not None else None
+    if model is not None:
+        return model_entry(model.removeprefix("models/"))
+    return model_list(model_ids, started)
