@@ -675,6 +675,21 @@ def test_thinking_config_from_neutral_reasoning(reasoning, config):
     assert encode_request(request, OPTIONS).body["generationConfig"] == {"thinkingConfig": config}
 
 
+@pytest.mark.parametrize(("model", "reasoning", "budget", "dropped"), [
+    ("gemini-2.5-pro", Reasoning("disabled"), 128, ["thinking budget 0 (gemini-2.5-pro thinks at least 128 tokens)"]),
+    ("models/gemini-3-pro-preview", Reasoning("enabled", budget=64), 128,
+     ["thinking budget 64 (models/gemini-3-pro-preview thinks at least 128 tokens)"]),
+    ("gemini-2.5-pro", Reasoning("enabled", budget=128), 128, []),
+    ("gemini-2.5-pro", Reasoning("adaptive"), -1, []),
+    ("gemini-2.5-flash", Reasoning("disabled"), 0, []),
+])
+def test_a_pro_model_that_cannot_stop_thinking_gets_the_least_budget(model, reasoning, budget, dropped):
+    request = Request(model, [Turn("user", [Text("x")])], reasoning=reasoning, protocol="anthropic")
+    encoded = encode_request(request, OPTIONS)
+    assert encoded.body["generationConfig"]["thinkingConfig"]["thinkingBudget"] == budget
+    assert encoded.dropped == dropped
+
+
 def test_tool_choice_and_tools_without_a_gemini_form():
     tools = [Tool("f", schema={"type": "object", "properties": {}}), Tool("web_search", kind="web_search_20250305", raw={})]
     request = Request("m", [Turn("user", [Text("x")])], tools=tools, tool_choice=ToolChoice("required"), parallel_tool_calls=False)

@@ -28,7 +28,9 @@ Choices where the protocols leave room (the policies a Gemini upstream needs):
 - Thinking: a budget as `thinkingBudget`, disabled as 0, adaptive as -1, and an effort as a
   budget (`_BUDGETS`), since Gemini 2.5 models refuse `thinkingLevel` and Gemini 3 still
   reads a budget; `includeThoughts` whenever thinking is asked for, so that a client that
-  shows thinking gets some. `temperature` is clamped to Gemini's 0–2. `maxOutputTokens`
+  shows thinking gets some. The Pro models of Gemini 2.5 and 3 cannot stop thinking and
+  refuse a budget under 128: there, disabled (or a smaller budget) is the least budget, and
+  the log names it. `temperature` is clamped to Gemini's 0–2. `maxOutputTokens`
   only when the client gave a limit: Gemini has a default of its own.
 - A JSON Schema output format is `responseSchema` in the subset; JSON without a schema
   `responseMimeType` alone.
@@ -74,6 +76,7 @@ UPSTREAM = "a Gemini upstream"
 UNSIGNED_CALL_SIGNATURE = "skip_thought_signature_validator"
 _BUDGETS = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384, "xhigh": 24576, "max": 24576}
 _DISABLED_BUDGET = 0
+_LEAST_PRO_BUDGET = 128
 _ADAPTIVE_BUDGET = -1
 _MAX_TEMPERATURE = 2.0
 _JSON = "application/json"
@@ -95,6 +98,8 @@ def encode_request(request: Request, options: EncodeOptions) -> EncodedRequest:
         out["systemInstruction"] = {"parts": system}
     _add_tools(request, out, dropped, same_protocol)
     config = _generation_config(request, same_protocol)
+    if not same_protocol:
+        _least_budget_where_thinking_cannot_stop(request, config, dropped)
     if config:
         out["generationConfig"] = config
     if request.stream:
@@ -391,6 +396,20 @@ def _generation_config(request: Request, same_protocol: bool) -> dict:
     if thinking is not None:
         config["thinkingConfig"] = thinking
     return config
+
+
+def _always_thinks(model: str) -> bool:
+    name = model.removeprefix("models/")
+    return name.startswith(("gemini-2.5-pro", "gemini-3-pro", "gemini-3.0-pro", "gemini-3.1-pro"))
+
+
+def _least_budget_where_thinking_cannot_stop(request: Request, config: dict, dropped: list[str]) -> None:
+    thinking = config.get("thinkingConfig")
+    budget = thinking.get("thinkingBudget") if isinstance(thinking, dict) else None
+    if not isinstance(budget, int) or not 0 <= budget < _LEAST_PRO_BUDGET or not _always_thinks(request.model):
+        return
+    thinking["thinkingBudget"] = _LEAST_PRO_BUDGET
+    dropped.append(f"thinking budget {budget} ({request.model} thinks at least {_LEAST_PRO_BUDGET} tokens)")
 
 
 def _add_response_format(request: Request, config: dict, same_protocol: bool) -> None:
