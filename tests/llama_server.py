@@ -24,7 +24,8 @@ def main() -> None:
     params.model_alias = {"smollm2"}
     params.hostnames = ["127.0.0.1"]
     params.port = int(sys.argv[1])
-    params.n_ctx = 8192
+    # 8192 per slot (SmolLM2's own context): Gemini CLI's first request alone is about 7,000 tokens.
+    params.n_ctx = 16384
     params.n_predict = 48
     params.n_parallel = 2
     params.cpuparams.n_threads = 2
