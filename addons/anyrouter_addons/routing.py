@@ -100,7 +100,8 @@ class Routing:
             str,
             DEFAULT_UPSTREAM,
             "Protocol the upstream speaks: 'anthropic' (Messages API), 'openai' (Chat "
-            "Completions) or 'responses' (OpenAI Responses API). Clients of another protocol are "
+            "Completions), 'responses' (OpenAI Responses API) or 'gemini' (Gemini API). Clients of "
+            "another protocol are "
             "translated. With a routes file: the protocol of the reverse target, its 'default' upstream.",
             choices=tuple(PROTOCOLS),
         )
