@@ -119,7 +119,7 @@ class Routing:
             "models",
             str,
             ",".join(DEFAULT_MODELS),
-            "Model ids served at GET /v1/models, comma-separated; with a routes file, after the "
+            "Model ids served at GET /v1/models (and GET /v1beta/models to Gemini clients), comma-separated; with a routes file, after the "
             "model names its routes match on (those without a glob: *, ? or [).",
         )
         loader.add_option(
