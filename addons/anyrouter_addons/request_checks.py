@@ -90,7 +90,8 @@ class RequestChecks:
             str,
             DEFAULT_MAX_BODY_SIZE,
             "Largest request body accepted on the LLM routes (/v1/chat/completions, /v1/messages, "
-            "/v1/messages/count_tokens): bytes, or with a k, m or g suffix (32m = 32 MiB); 0 for "
+            "/v1/messages/count_tokens, /v1/responses, Gemini's /v1beta/models/{model}:generateContent, "
+            ":streamGenerateContent and :countTokens): bytes, or with a k, m or g suffix (32m = 32 MiB); 0 for "
             "no limit. A bigger body gets a 413 in the client's protocol.",
         )
         install_request_body_check(self.too_large, answer_locally)

@@ -100,7 +100,8 @@ class Routing:
             str,
             DEFAULT_UPSTREAM,
             "Protocol the upstream speaks: 'anthropic' (Messages API), 'openai' (Chat "
-            "Completions) or 'responses' (OpenAI Responses API). Clients of another protocol are "
+            "Completions), 'responses' (OpenAI Responses API) or 'gemini' (Gemini API). Clients of "
+            "another protocol are "
             "translated. With a routes file: the protocol of the reverse target, its 'default' upstream.",
             choices=tuple(PROTOCOLS),
         )
@@ -118,7 +119,7 @@ class Routing:
             "models",
             str,
             ",".join(DEFAULT_MODELS),
-            "Model ids served at GET /v1/models, comma-separated; with a routes file, after the "
+            "Model ids served at GET /v1/models (and GET /v1beta/models to Gemini clients), comma-separated; with a routes file, after the "
             "model names its routes match on (those without a glob: *, ? or [).",
         )
         loader.add_option(

@@ -27,8 +27,10 @@ does::
   previous ones left.
 - `match` (optional; no match = every forwarded request): `route` is one name or a list of
   names, the rule applies when any of them is the flow's route (`openai-chat`,
-  `anthropic-messages`, `anthropic-count-tokens`, `passthrough`) or its translation
-  (`openai→anthropic`, `anthropic→openai`; `->` may be written for `→`). `path` is a regular
+  `anthropic-messages`, `anthropic-count-tokens`, `openai-responses`,
+  `openai-responses-stored`, `gemini-generate`, `gemini-count-tokens`, `passthrough`) or its
+  translation (`openai→anthropic`, `gemini→anthropic`, `anthropic→gemini` … any two of
+  anthropic, openai, responses and gemini; `->` may be written for `→`). `path` is a regular
   expression searched (`re.search`) in the path the upstream receives, after translation,
   query string included. Both given = both must hold.
 - Keys starting with `__` are comments wherever a key can stand (top level, rules, `match`,

@@ -14,6 +14,8 @@ new snippet forces a decision: give it a check here, or map it to the test that 
   upstream must have been asked on its own protocol's path, with the recipe's key.
 - `yaml`, and `json` without an `env` key: a header-rule file, parsed by the project's parser.
 - `json` with an `env` key: Claude Code's settings.json; Claude Code is run with it (below).
+- `json` with a `security` key: Gemini CLI's settings.json; Gemini CLI is run with it and the
+  recipe's command block, in front of an Anthropic and an OpenAI upstream.
 - `sh`: every command line names a program that exists (a repository script, mitmdump or
   mitmweb from .venv, claude or qwen from the npm peers), repository paths that exist,
   variables the script reads, and `--set name=value` options that mitmproxy or the addon chain
@@ -70,7 +72,8 @@ FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "aimock" / "docs.json").read
 MARKER = DOCS_FIXTURE["match"]["userMessage"]
 ANSWER = DOCS_FIXTURE["response"]["content"]
 UPSTREAM_PATHS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions"}
-CLIENT_ENV_PREFIXES = ("ANTHROPIC_", "OPENAI_", "CLAUDE_", "QWEN_")
+CLIENT_ENV_PREFIXES = ("ANTHROPIC_", "OPENAI_", "CLAUDE_", "QWEN_", "GEMINI_", "GOOGLE_")
+GEMINI_API = "https://generativelanguage.googleapis.com"
 
 
 # ---- reading the READMEs ----------------------------------------------------------------
@@ -208,6 +211,14 @@ SHELL_BLOCKS: dict[str, RunHere | RunBy] = {
     'qwen --auth-type openai -p "Say hello to the docs readers."\n': RunHere("test_qwen_code_recipe"),
     "export ANYROUTER_API_KEY=sk-your-key\n"
     'codex exec --skip-git-repo-check "Say hello to the docs readers."\n': RunHere("test_codex_recipe"),
+    "export GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8088\n"
+    "export GEMINI_API_KEY=sk-your-key\n"
+    'gemini --skip-trust -m claude-sonnet-4-6 -p "Say hello to the docs readers."\n': RunHere("test_gemini_cli_recipe"),
+    f"scripts/serve {GEMINI_API} --set upstream_protocol=gemini\n": RunHere("test_claude_code_on_gemini_recipe"),
+    "export ANTHROPIC_BASE_URL=http://localhost:8088\n"
+    "export ANTHROPIC_API_KEY=your-gemini-key\n"
+    "export ANTHROPIC_MODEL=gemini-2.5-pro\n"
+    'claude -p "Say hello to the docs readers."\n': RunHere("test_claude_code_on_gemini_recipe"),
     "scripts/inspect [UPSTREAM_URL] [mitmweb arguments …]   # live, like scripts/serve, in mitmweb\n"
     "scripts/inspect FLOWFILE [mitmweb arguments …]         # a saved flow file, nothing proxied\n": RunBy(
         "e2e/test_inspect.py", ("test_live_flows_are_listed_and_event_streams_rendered_by_the_event_stream_view",
@@ -248,10 +259,13 @@ def claims(block: Block) -> list[str]:
     found = []
     if block.lang == "python":
         found.append("test_python_recipe")
-    if block.lang == "yaml" or (block.lang == "json" and "env" not in json.loads(block.text)):
+    settings_keys = set(json.loads(block.text)) & {"env", "security"} if block.lang == "json" else set()
+    if block.lang == "yaml" or (block.lang == "json" and not settings_keys):
         found.append("test_header_rule_file")
-    if block.lang == "json" and "env" in json.loads(block.text):
+    if settings_keys == {"env"}:
         found.append("test_claude_code_recipe")
+    if settings_keys == {"security"}:
+        found.append("test_gemini_cli_recipe")
     if block.lang == "toml":
         found.append("test_codex_recipe")
     if block.lang == "sh" and block.text in SHELL_BLOCKS:
@@ -473,9 +487,16 @@ def test_shell_lines_name_programs_options_and_paths_that_exist(block, option_ma
 
 
 def run_here(test: str) -> str:
-    [text] = [text for text, claim in SHELL_BLOCKS.items() if claim == RunHere(test)]
-    assert text in {b.text for b in blocks_of("sh")}, f"{test}: its block is no longer in README.md"
+    [text] = run_here_all(test)
     return text
+
+
+def run_here_all(test: str) -> list[str]:
+    """The shell blocks `test` runs, in README order."""
+    texts = [text for text, claim in SHELL_BLOCKS.items() if claim == RunHere(test)]
+    assert texts and all(text in {b.text for b in blocks_of("sh")} for text in texts), (
+        f"{test}: a block of it is no longer in README.md")
+    return [b.text for b in blocks_of("sh") if b.text in texts]
 
 
 def test_scripts_test_is_what_ci_runs():
@@ -948,3 +969,87 @@ def test_options_table_lists_every_option_with_its_default(lang):
     assert table == {name: expected_default(value, empty, models) for name, value in declared.items()}
     listed = text.split(models_intro, 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"`([^`]+)`", listed) == list(DEFAULT_MODELS)
+
+
+# ---- Gemini CLI, and Claude Code on a Gemini upstream -------------------------------------------
+
+
+def gemini_settings() -> dict:
+    block = only_block(lambda b: b.lang == "json" and "security" in json.loads(b.text), "Gemini CLI settings.json")
+    return json.loads(block.text)
+
+
+@pytest.mark.parametrize("protocol", UPSTREAM_PATHS)
+def test_gemini_cli_recipe(protocol, start_proxy, relay, tmp_path):
+    """The settings.json block as ~/.gemini/settings.json, then the command block as a shell
+    script, in front of each upstream protocol (aimock behind the recording relay): Gemini CLI
+    prints aimock's answer, and the upstream is asked on its own path, for the recipe's model,
+    with GEMINI_API_KEY in its own key header."""
+    settings = gemini_settings()
+    assert settings == {"security": {"auth": {"selectedType": "gemini-api-key"}}}
+    proxy = start_proxy(relay.url, upstream_protocol=protocol)
+    (tmp_path / ".gemini").mkdir()
+    (tmp_path / ".gemini" / "settings.json").write_text(json.dumps(settings))
+    script = run_here("test_gemini_cli_recipe")
+    base = re.search(r"GOOGLE_GEMINI_BASE_URL=(\S+)", script).group(1)
+    assert base == "http://127.0.0.1:8088"
+    key = re.search(r"GEMINI_API_KEY=(\S+)", script).group(1)
+    model = re.search(r" -m (\S+)", script).group(1)
+    before = len(relay.requests)
+    result = subprocess.run(
+        ["bash", "-euc", script.replace(base, proxy.url)], stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, env=client_env(HOME=str(tmp_path)), cwd=tmp_path, timeout=180,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert result.stdout.strip() == ANSWER
+    asked = [r for r in relay.requests[before:] if MARKER.encode() in r.raw_body]
+    assert asked and all(r.path == UPSTREAM_PATHS[protocol] for r in asked), [r.path for r in asked]
+    for request in asked:
+        assert request.body["model"] == model
+        name, value = upstream_key_header(protocol, key)
+        assert request.headers[name] == value
+        assert "x-goog-api-key" not in request.headers
+
+
+def test_claude_code_on_gemini_recipe(aimock, log_dir, tmp_path):
+    """The `scripts/serve … --set upstream_protocol=gemini` line, with Gemini's URL replaced by
+    aimock's (behind a recording relay), then the Claude Code block as a shell script: Claude
+    Code prints aimock's answer; the upstream is asked at
+    /v1beta/models/<model>:streamGenerateContent?alt=sse with the key in x-goog-api-key."""
+    serve, client = run_here_all("test_claude_code_on_gemini_recipe")
+    [argv] = command_lines(serve)
+    assert argv[:2] == ["scripts/serve", GEMINI_API]
+    upstream = RecordingRelay(aimock.port)
+    port = free_port()
+    process = Process(
+        "README scripts/serve gemini", [str(ROOT / argv[0]), upstream.url, *argv[2:]],
+        log_dir / f"docs-gemini-{port}.log",
+        env=clean_env(ANYROUTER_PORT=str(port), ANYROUTER_SAVE_FLOWS="0", ANYROUTER_FLOWS_DIR=str(tmp_path)),
+        cwd=tmp_path,
+    )
+    try:
+        process.wait_until(status_is_200(port, "/health"))
+        assert json_get(port, "/health")["upstream_protocol"] == "gemini"
+        home = tmp_path / "home"
+        home.mkdir()
+        key = re.search(r"ANTHROPIC_API_KEY=(\S+)", client).group(1)
+        model = re.search(r"ANTHROPIC_MODEL=(\S+)", client).group(1)
+        result = subprocess.run(
+            ["bash", "-euc", client.replace(DOCS_URL, f"http://{LOOPBACK}:{port}")], stdin=subprocess.DEVNULL,
+            capture_output=True, text=True,
+            env=client_env(HOME=str(home), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1"), cwd=home, timeout=180,
+        )
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+        assert result.stdout.strip() == ANSWER
+        asked = [r for r in upstream.requests if r.method == "POST" and MARKER.encode() in r.raw_body]
+        assert asked, [r.path for r in upstream.requests]
+        for request in asked:
+            assert request.path == f"/v1beta/models/{model}:streamGenerateContent?alt=sse"
+            assert request.headers["x-goog-api-key"] == key
+            assert "x-api-key" not in request.headers and "authorization" not in request.headers
+            assert "model" not in request.body and request.body["contents"]
+        log = process.log_text()
+        assert re.search(rf"anthropic→gemini POST /v1beta/models/{re.escape(model)}:streamGenerateContent", log), log[-2000:]
+    finally:
+        process.stop()
+        upstream.stop()
