@@ -16,7 +16,7 @@ NOTE = Path("/tmp/anyrouter-gemini-e2e/note.txt")
 NOTE_TOKEN = "gemini-note-5c1e"
 
 
-def run_gemini(prompt: str, proxy_url: str, home: Path, cwd: Path, *extra: str):
+def run_gemini(prompt: str, proxy_url: str, home: Path, cwd: Path, *extra: str, small: bool = False):
     """`gemini -p` with an isolated HOME: API-key auth, no telemetry, no update checks."""
     settings = {
         "security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": False}},
@@ -24,6 +24,14 @@ def run_gemini(prompt: str, proxy_url: str, home: Path, cwd: Path, *extra: str):
         "privacy": {"usageStatisticsEnabled": False},
         "telemetry": {"enabled": False},
     }
+    extra_env = {}
+    if small:
+        # SmolLM2's 4096-token context: a one-line system prompt and a single tool.
+        settings["tools"] = {"core": ["read_file"]}
+        system = home / "system.md"
+        home.mkdir(parents=True, exist_ok=True)
+        system.write_text("You are a helpful assistant. Answer briefly.\n")
+        extra_env["GEMINI_SYSTEM_MD"] = str(system)
     (home / ".gemini").mkdir(parents=True, exist_ok=True)
     (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
     env = clean_env(
@@ -33,6 +41,7 @@ def run_gemini(prompt: str, proxy_url: str, home: Path, cwd: Path, *extra: str):
         GEMINI_CLI_NO_RELAUNCH="true",
         NO_COLOR="1",
         CI="1",
+        **extra_env,
     )
     return run_client([str(PEERS_BIN / "gemini"), "-m", MODEL, "-p", prompt, *extra], env, cwd, timeout=120)
 
@@ -103,7 +112,7 @@ def test_gemini_cli_file_reading_tool_round_trip(gemini_to_anthropic_proxy, rela
 def test_gemini_cli_answered_by_llama_cpp(start_proxy, llama_relay, tmp_path):
     proxy = start_proxy(llama_relay.url, upstream_protocol="openai")
     prompt = "Say hello in one short sentence."
-    result = run_gemini(prompt, proxy.url, tmp_path / "home", tmp_path)
+    result = run_gemini(prompt, proxy.url, tmp_path / "home", tmp_path, small=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
     turns = llama_relay.find(prompt)
