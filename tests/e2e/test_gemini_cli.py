@@ -120,4 +120,8 @@ def test_gemini_cli_answered_by_llama_cpp(start_proxy, llama_relay, tmp_path):
     for turn in turns:
         assert (turn.method, turn.path) == ("POST", "/v1/chat/completions")
         assert turn.body["model"] == MODEL and turn.body["stream"] is True
-    assert prompt in json.dumps(turns[-1].body["messages"][-1])
+    body = turns[-1].body
+    assert body["messages"][0]["role"] == "system"
+    assert body["messages"][0]["content"].startswith("You are a helpful assistant. Answer briefly.")
+    assert [tool["function"]["name"] for tool in body["tools"]] == ["read_file"]
+    assert body["messages"][-1]["role"] == "user" and prompt in json.dumps(body["messages"][-1]["content"])
