@@ -1,0 +1,85 @@
+"""Gemini answers and errors the codec writes, read with google-genai's own types and error
+classes: every field known to the SDK, finish reasons and usage exact; and Gemini answers
+built with the SDK's types decoded to neutral form."""
+
+from __future__ import annotations
+
+import pytest
+from google.genai import errors as sdk_errors
+from google.genai import types
+
+from anyrouter_core.codecs.base import Exchange
+from anyrouter_core.codecs.gemini.answer import decode_answer, encode_answer
+from anyrouter_core.codecs.gemini.errors import render_error
+from anyrouter_core.errors import ProxyError
+from anyrouter_core.neutral import Text, ToolCall
+from anyrouter_core.neutral.answer import Answer, Usage
+from unit.gemini_sdk_checks import sdk_answer
+
+USAGE = Usage(input=10, cache_read=5, output=20, reasoning=7)
+
+
+def answer(stop: str, blocks: list) -> Answer:
+    return Answer(id="msg_1", model="gemini-2.5-flash", blocks=blocks, stop_reason=stop, usage=USAGE)
+
+
+@pytest.mark.parametrize(("stop", "finish"), [("end_turn", "STOP"), ("max_tokens", "MAX_TOKENS"), ("refusal", "SAFETY")])
+def test_text_answer_is_a_generate_content_response_the_sdk_knows_whole(stop, finish):
+    body = encode_answer(answer(stop, [Text("Hello")]), Exchange(model="gemini-2.5-flash"))
+    parsed = sdk_answer(body)
+    assert parsed.text == "Hello"
+    assert parsed.candidates[0].finish_reason == types.FinishReason(finish)
+    assert parsed.model_version == "gemini-2.5-flash"
+    assert parsed.response_id
+    usage = parsed.usage_metadata
+    assert usage.prompt_token_count == 15
+    assert usage.cached_content_token_count == 5
+    assert usage.thoughts_token_count == 7
+    assert usage.candidates_token_count + usage.thoughts_token_count == 20
+    assert usage.total_token_count == 35
+
+
+def test_tool_use_is_stop_with_function_calls_and_their_signatures():
+    blocks = [
+        ToolCall(id="call_1", name="read", arguments={"path": "a"}, signature="c2ln"),
+        ToolCall(id="call_2", name="read", arguments={"path": "b"}),
+    ]
+    parsed = sdk_answer(encode_answer(answer("tool_use", blocks), Exchange(model="gemini-2.5-flash")))
+    assert parsed.candidates[0].finish_reason == types.FinishReason.STOP
+    calls = parsed.function_calls
+    assert [(call.name, call.args) for call in calls] == [("read", {"path": "a"}), ("read", {"path": "b"})]
+    assert parsed.candidates[0].content.parts[0].thought_signature == b"sig"
+
+
+@pytest.mark.parametrize(("status", "name", "cls"), [
+    (400, "INVALID_ARGUMENT", sdk_errors.ClientError), (401, "UNAUTHENTICATED", sdk_errors.ClientError),
+    (403, "PERMISSION_DENIED", sdk_errors.ClientError), (404, "NOT_FOUND", sdk_errors.ClientError),
+    (429, "RESOURCE_EXHAUSTED", sdk_errors.ClientError), (500, "INTERNAL", sdk_errors.ServerError),
+    (503, "UNAVAILABLE", sdk_errors.ServerError), (529, "UNAVAILABLE", sdk_errors.ServerError),
+])
+def test_errors_are_the_sdk_error_class_with_code_status_and_message(status, name, cls):
+    code, body = render_error(ProxyError(status, "it failed"))
+    with pytest.raises(cls) as raised:
+        sdk_errors.APIError.raise_error(code, body, None)
+    assert (raised.value.code, raised.value.status, raised.value.message) == (code, name, "it failed")
+    assert code == (503 if status == 529 else status)
+
+
+def test_parallel_calls_without_ids_from_an_sdk_built_answer_get_distinct_ids_and_keep_signatures():
+    upstream = types.GenerateContentResponse(
+        candidates=[types.Candidate(
+            content=types.Content(role="model", parts=[
+                types.Part(function_call=types.FunctionCall(name="read", args={"path": "a"}), thought_signature=b"sig"),
+                types.Part(function_call=types.FunctionCall(name="read", args={"path": "b"})),
+            ]),
+            finish_reason=types.FinishReason.STOP,
+        )],
+        usage_metadata=types.GenerateContentResponseUsageMetadata(prompt_token_count=3, candidates_token_count=4, total_token_count=7),
+        model_version="gemini-2.5-flash", response_id="r1",
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    decoded = decode_answer(upstream, Exchange(model="gemini-2.5-flash"))
+    calls = [block for block in decoded.blocks if isinstance(block, ToolCall)]
+    assert [call.arguments for call in calls] == [{"path": "a"}, {"path": "b"}]
+    assert len({call.id for call in calls}) == 2
+    assert calls[0].signature == "c2ln" and calls[1].signature is None
+    assert decoded.stop_reason == "tool_use"
