@@ -83,3 +83,37 @@ def test_parallel_calls_without_ids_from_an_sdk_built_answer_get_distinct_ids_an
     assert len({call.id for call in calls}) == 2
     assert calls[0].signature == "c2ln" and calls[1].signature is None
     assert decoded.stop_reason == "tool_use"
+
+
+def stream_answer() -> Answer:
+    return answer("tool_use", [Text("Hi "), Text("there"), ToolCall(id="call_1", name="f", arguments={"x": 1}, signature="c2ln")])
+
+
+def sse_chunks(raw: bytes) -> list[dict]:
+    import json
+    events = raw.decode().split("\r\n\r\n")
+    assert events[-1] == ""
+    assert all(event.startswith("data: ") for event in events[:-1])
+    return [json.loads(event[len("data: "):]) for event in events[:-1]]
+
+
+@pytest.mark.parametrize("array", [False, True])
+def test_stream_chunks_are_generate_content_responses_that_add_up_to_the_answer(array):
+    import json
+
+    from anyrouter_core.codecs.gemini.stream_encoder import GeminiStreamEncoder
+    from anyrouter_core.stream_translation import stream_from_answer
+
+    raw = stream_from_answer(stream_answer(), GeminiStreamEncoder(Exchange(model="gemini-2.5-flash", array_stream=array)))
+    chunks = json.loads(raw) if array else sse_chunks(raw)
+    parsed = [sdk_answer(chunk) for chunk in chunks]
+    text = "".join(part.text or "" for chunk in parsed for part in chunk.candidates[0].content.parts)
+    calls = [part for chunk in parsed for part in chunk.candidates[0].content.parts if part.function_call]
+    assert text == "Hi there"
+    assert [(p.function_call.name, p.function_call.args, p.thought_signature) for p in calls] == [("f", {"x": 1}, b"sig")]
+    assert [chunk.candidates[0].finish_reason for chunk in parsed][-1] == types.FinishReason.STOP
+    assert all(chunk.candidates[0].finish_reason is None for chunk in parsed[:-1])
+    usage = parsed[-1].usage_metadata
+    assert (usage.prompt_token_count, usage.cached_content_token_count, usage.thoughts_token_count, usage.total_token_count) == (15, 5, 7, 35)
+    assert {chunk.model_version for chunk in parsed} == {"gemini-2.5-flash"}
+    assert len({chunk.response_id for chunk in parsed}) == 1
