@@ -1,5 +1,5 @@
 """Properties of the Gemini codec: a stream the encoder writes decodes to the same events
-however its bytes are split."""
+however its bytes are split, and to the answer's text, calls (ids, names, arguments) and stop."""
 
 from __future__ import annotations
 
@@ -47,3 +47,26 @@ def test_an_encoded_stream_decodes_the_same_split_anywhere(answer, cuts):
     pieces = [raw[start:end] for start, end in zip([0, *points], [*points, len(raw)])]
     whole = decode([raw])
     assert decode(pieces) == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers)
+def test_an_encoded_stream_decodes_to_the_answers_text_calls_and_stop(answer):
+    import json
+
+    from anyrouter_core.neutral.events import ArgumentsDelta, BlockStart, MessageDelta, TextDelta
+
+    events = decode([stream_from_answer(answer, GeminiStreamEncoder(Exchange(model="gemini-2.5-flash")))])
+    text = "".join(event.text for event in events if isinstance(event, TextDelta))
+    assert text == "".join(block.text for block in answer.blocks if isinstance(block, Text))
+    starts = {event.index: event.block for event in events if isinstance(event, BlockStart) and isinstance(event.block, ToolCall)}
+    pieces: dict[int, str] = {}
+    for event in events:
+        if isinstance(event, ArgumentsDelta):
+            pieces[event.index] = pieces.get(event.index, "") + event.partial_json
+    calls = [(starts[i].id, starts[i].name, json.loads(pieces.get(i) or "{}")) for i in sorted(starts)]
+    wanted = [block for block in answer.blocks if isinstance(block, ToolCall)]
+    assert calls == [(block.id, block.name, block.arguments) for block in wanted]
+    stops = [event.stop_reason for event in events if isinstance(event, MessageDelta)]
+    expected = "max_tokens" if answer.stop_reason == "max_tokens" else ("tool_use" if wanted else "end_turn")
+    assert stops[-1] == expected
