@@ -1,5 +1,5 @@
-"""Checks with google-genai's own types: a body the SDK parses, and parses without a field it
-does not know (its models ignore unknown fields, so the dump must equal the input)."""
+"""Checks with google-genai's own types: its models refuse unknown fields (extra="forbid",
+recursively), and the dump compared with the input catches a value read otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from google.genai import types
 
 def sdk_round_trip(model: type, body: dict) -> object:
     """The body parsed as `model`; asserts that dumping it back gives the body unchanged,
-    which fails for any field the SDK does not know or a value it reads differently."""
+    so a field unknown to the SDK or a value it reads differently fails."""
     parsed = model.model_validate(body)
     assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == body
     return parsed

@@ -117,3 +117,29 @@ def test_stream_chunks_are_generate_content_responses_that_add_up_to_the_answer(
     assert (usage.prompt_token_count, usage.cached_content_token_count, usage.thoughts_token_count, usage.total_token_count) == (15, 5, 7, 35)
     assert {chunk.model_version for chunk in parsed} == {"gemini-2.5-flash"}
     assert len({chunk.response_id for chunk in parsed}) == 1
+
+
+# Fields of the REST API's Model that google-genai's Model names otherwise (its models.list
+# converts supportedGenerationMethods into supported_actions) and so refuses as input.
+REST_ONLY = ("baseModelId", "supportedGenerationMethods")
+
+
+def sdk_model(entry: dict) -> types.Model:
+    from unit.gemini_sdk_checks import sdk_round_trip
+
+    assert set(REST_ONLY) <= set(entry)
+    assert "generateContent" in entry["supportedGenerationMethods"]
+    return sdk_round_trip(types.Model, {key: value for key, value in entry.items() if key not in REST_ONLY})
+
+
+def test_model_list_and_one_model_are_the_sdks_models_besides_rest_only_fields():
+    from datetime import datetime, timezone
+
+    from anyrouter_core.codecs.gemini.model_list import model_list, models_at
+
+    started = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    body = model_list(["gemini-2.5-flash", "gemini-2.5-pro"], started)
+    assert set(body) <= {"models", "nextPageToken"}
+    assert [sdk_model(entry).name for entry in body["models"]] == ["models/gemini-2.5-flash", "models/gemini-2.5-pro"]
+    one = sdk_model(models_at("/v1beta/models/gemini-2.5-pro", ["gemini-2.5-flash", "gemini-2.5-pro"], started))
+    assert one.name == "models/gemini-2.5-pro"
