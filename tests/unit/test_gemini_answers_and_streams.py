@@ -143,3 +143,42 @@ def test_model_list_and_one_model_are_the_sdks_models_besides_rest_only_fields()
     assert [sdk_model(entry).name for entry in body["models"]] == ["models/gemini-2.5-flash", "models/gemini-2.5-pro"]
     one = sdk_model(models_at("/v1beta/models/gemini-2.5-pro", ["gemini-2.5-flash", "gemini-2.5-pro"], started))
     assert one.name == "models/gemini-2.5-pro"
+
+
+ANTHROPIC_ANSWER = {
+    "id": "msg_9", "type": "message", "role": "assistant", "model": "claude-x",
+    "content": [{"type": "text", "text": "Hello"}, {"type": "tool_use", "id": "toolu_1", "name": "read", "input": {"path": "a"}}],
+    "stop_reason": "tool_use", "stop_sequence": None,
+    "usage": {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 0},
+}
+CHAT_ANSWER = {
+    "id": "chatcmpl-9", "object": "chat.completion", "created": 1, "model": "gpt-x",
+    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+        "role": "assistant", "content": "Hello",
+        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "read", "arguments": "{\"path\":\"a\"}"}}]}}],
+    "usage": {"prompt_tokens": 15, "completion_tokens": 20, "total_tokens": 35, "prompt_tokens_details": {"cached_tokens": 5}},
+}
+RESPONSES_ANSWER = {
+    "id": "resp_9", "object": "response", "created_at": 1, "model": "gpt-x", "status": "completed",
+    "output": [
+        {"type": "message", "id": "m1", "role": "assistant", "status": "completed",
+         "content": [{"type": "output_text", "text": "Hello", "annotations": []}]},
+        {"type": "function_call", "id": "fc1", "call_id": "call_1", "name": "read", "arguments": "{\"path\":\"a\"}", "status": "completed"},
+    ],
+    "usage": {"input_tokens": 15, "output_tokens": 20, "total_tokens": 35, "input_tokens_details": {"cached_tokens": 5}},
+}
+
+
+@pytest.mark.parametrize(("upstream", "body"), [("anthropic", ANTHROPIC_ANSWER), ("openai", CHAT_ANSWER), ("responses", RESPONSES_ANSWER)])
+def test_upstream_answers_translated_for_a_gemini_client_are_sdk_responses(upstream, body):
+    from anyrouter_core.translation import Direction
+
+    direction = Direction("gemini", upstream)
+    translated = direction.translate_answer(body, Exchange(model="gemini-2.5-flash"))
+    parsed = sdk_answer(translated)
+    assert parsed.text == "Hello"
+    assert [(call.name, call.args) for call in parsed.function_calls] == [("read", {"path": "a"})]
+    assert parsed.candidates[0].finish_reason == types.FinishReason.STOP
+    usage = parsed.usage_metadata
+    assert (usage.prompt_token_count, usage.cached_content_token_count, usage.total_token_count) == (15, 5, 35)
+    assert parsed.model_version == "gemini-2.5-flash"
