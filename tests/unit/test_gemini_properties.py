@@ -1,5 +1,7 @@
 """Properties of the Gemini codec: a stream the encoder writes decodes to the same events
-however its bytes are split, and to the answer's text, calls (ids, names, arguments) and stop."""
+however its bytes are split, and to the answer's text, calls (ids, names, arguments) and stop;
+a neutral request through a Gemini body keeps its system text, text, calls (ids, names,
+arguments, signature) and results."""
 
 from __future__ import annotations
 
@@ -70,3 +72,64 @@ def test_an_encoded_stream_decodes_to_the_answers_text_calls_and_stop(answer):
     stops = [event.stop_reason for event in events if isinstance(event, MessageDelta)]
     expected = "max_tokens" if answer.stop_reason == "max_tokens" else ("tool_use" if wanted else "end_turn")
     assert stops[-1] == expected
+
+
+def view(request) -> tuple:
+    """What a round trip must keep: the system text, each turn's text, calls and results."""
+    from anyrouter_core.neutral import ToolResult
+
+    def block(item):
+        if isinstance(item, Text):
+            return ("text", item.text)
+        if isinstance(item, ToolCall):
+            return ("call", item.id, item.name, item.arguments)
+        if isinstance(item, ToolResult):
+            return ("result", item.call_id, [part.text for part in item.content if isinstance(part, Text)])
+        return ("other", type(item).__name__)
+
+    system = "".join(part.text for part in request.system)
+    return system, [(turn.role, [block(item) for item in turn.blocks]) for turn in request.turns]
+
+
+conversations = st.builds(
+    lambda system, ask, said, args, signature, output: (system, ask, said, args, signature, output),
+    st.text(min_size=1, max_size=15), st.text(min_size=1, max_size=15), st.text(min_size=1, max_size=15),
+    st.lists(st.tuples(names, st.text(max_size=8)), min_size=1, max_size=3), st.sampled_from(["c2ln", "QUJD"]),
+    st.text(min_size=1, max_size=15),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(conversations)
+def test_a_neutral_request_through_gemini_keeps_text_calls_results_and_system(conversation):
+    from anyrouter_core.codecs.base import EncodeOptions
+    from anyrouter_core.codecs.gemini.request_decode import decode_request
+    from anyrouter_core.codecs.gemini.request_encode import encode_request
+    from anyrouter_core.neutral import Request, ToolResult, Turn
+
+    system, ask, said, calls, signature, output = conversation
+    made = [ToolCall(id=f"call_{i}", name=name, arguments={"v": value}, signature=signature if i == 0 else None)
+            for i, (name, value) in enumerate(calls)]
+    request = Request(
+        model="gemini-2.5-flash", system=[Text(system)],
+        turns=[
+            Turn("user", [Text(ask)]),
+            Turn("assistant", [Text(said), *made]),
+            Turn("user", [ToolResult(call.id, [Text(output)]) for call in made]),
+        ],
+    )
+    body = encode_request(request, EncodeOptions()).body
+    back = decode_request({**body, "model": "gemini-2.5-flash"})
+    assert view(back)[0] == system
+    roles = [role for role, _ in view(back)[1]]
+    assert roles == ["user", "assistant", "user"]
+    (_, first), (_, second), (_, third) = view(back)[1]
+    assert first == [("text", ask)]
+    assert second[0] == ("text", said)
+    got_calls = [item for item in second if item[0] == "call"]
+    assert [(name, args) for _, _, name, args in got_calls] == [(call.name, call.arguments) for call in made]
+    ids = [call_id for _, call_id, _, _ in got_calls]
+    assert ids == [call.id for call in made]
+    assert [item for item in third if item[0] == "result"] == [("result", call_id, [output]) for call_id in ids]
+    signed = [block for turn in back.turns for block in turn.blocks if isinstance(block, ToolCall)]
+    assert signed[0].signature == signature
