@@ -182,3 +182,15 @@ def test_upstream_answers_translated_for_a_gemini_client_are_sdk_responses(upstr
     usage = parsed.usage_metadata
     assert (usage.prompt_token_count, usage.cached_content_token_count, usage.total_token_count) == (15, 5, 35)
     assert parsed.model_version == "gemini-2.5-flash"
+
+
+def test_count_tokens_answer_is_the_sdks_count_tokens_response():
+    from anyrouter_core.codecs.gemini.token_estimate import estimate_input_tokens
+    from anyrouter_core.protocols import protocol_named
+    from unit.gemini_sdk_checks import sdk_round_trip
+
+    request = {"contents": [{"role": "user", "parts": [{"text": "Hello there, how are you?"}]}]}
+    count = estimate_input_tokens(request)
+    body = {protocol_named("gemini").count_field: count}
+    parsed = sdk_round_trip(types.CountTokensResponse, body)
+    assert parsed.total_tokens == count > 0
