@@ -194,3 +194,17 @@ def test_count_tokens_answer_is_the_sdks_count_tokens_response():
     body = {protocol_named("gemini").count_field: count}
     parsed = sdk_round_trip(types.CountTokensResponse, body)
     assert parsed.total_tokens == count > 0
+
+
+def test_a_stream_error_event_is_one_data_event_the_sdk_raises_as_its_error_class():
+    import json
+
+    from anyrouter_core.codecs.gemini.errors import error_event
+
+    raw = error_event(ProxyError(429, "slow down"))
+    assert raw.startswith(b"data: ") and raw.endswith(b"\r\n\r\n") and raw.count(b"data: ") == 1
+    body = json.loads(raw[len(b"data: "):])
+    assert body == {"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}
+    with pytest.raises(sdk_errors.ClientError) as raised:
+        sdk_errors.APIError.raise_error(body["error"]["code"], body, None)
+    assert (raised.value.code, raised.value.status) == (429, "RESOURCE_EXHAUSTED")
