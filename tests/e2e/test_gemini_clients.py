@@ -1,0 +1,175 @@
+"""The google-genai SDK (3.6.1, from PyPI) as a Gemini client through a real mitmdump in front
+of aimock's Anthropic endpoint and its OpenAI Chat endpoint (behind the recording relay).
+
+The answers are read by the SDK itself: it parses every body into its pydantic types
+(`GenerateContentResponse`, `CountTokensResponse`, `Model`), and the tests check the typed
+parts, finish reasons and aimock's exact token counts, as well as what the upstream got.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+genai = pytest.importorskip("google.genai")
+from google.genai import types  # noqa: E402
+
+MODEL = "gemini-2.5-flash"
+KEY = "AIza-gsdk-client-0001"
+HELLO = "gsdk say hello"
+WEATHER = "gsdk weather in Paris"
+UPSTREAMS = {
+    "anthropic": {"path": "/v1/messages", "key": ("x-api-key", KEY)},
+    "openai": {"path": "/v1/chat/completions", "key": ("authorization", f"Bearer {KEY}")},
+}
+WEATHER_TOOL = types.Tool(function_declarations=[types.FunctionDeclaration(
+    name="get_weather", description="Weather of a city",
+    parameters_json_schema={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)])
+TOOL_CONFIG = types.GenerateContentConfig(
+    tools=[WEATHER_TOOL], automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True)
+)
+
+
+@pytest.fixture(params=sorted(UPSTREAMS))
+def upstream(request, start_proxy, relay):
+    proxy = start_proxy(relay.url, upstream_protocol=request.param)
+    client = genai.Client(
+        api_key=KEY, http_options=types.HttpOptions(base_url=proxy.url, api_version="v1beta")
+    )
+    return request.param, client
+
+
+def _upstream_turns(relay, before):
+    return relay.requests[before:]
+
+
+def _check_headers(protocol, turn):
+    name, value = UPSTREAMS[protocol]["key"]
+    assert turn.headers[name] == value
+    assert "x-goog-api-key" not in turn.headers and "key=" not in turn.path
+    other = {"anthropic": "authorization", "openai": "x-api-key"}[protocol]
+    assert other not in turn.headers
+
+
+def test_generate_content(upstream, relay):
+    protocol, client = upstream
+    before = len(relay.requests)
+    response = client.models.generate_content(model=MODEL, contents=HELLO)
+    assert isinstance(response, types.GenerateContentResponse)
+    [candidate] = response.candidates
+    assert candidate.content.role == "model"
+    assert [p.text for p in candidate.content.parts] == ["Hello from the upstream."]
+    assert candidate.finish_reason == types.FinishReason.STOP and candidate.index == 0
+    assert response.text == "Hello from the upstream."
+    usage = response.usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (11, 5, 16)
+    assert response.model_version == MODEL and response.response_id
+
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", UPSTREAMS[protocol]["path"])
+    _check_headers(protocol, turn)
+    if protocol == "anthropic":
+        assert turn.headers["anthropic-version"] == "2023-06-01"
+        assert turn.body == {
+            "model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": HELLO}]}],
+            "max_tokens": 8192, "stream": False,
+        }
+    else:
+        assert turn.body == {"model": MODEL, "messages": [{"role": "user", "content": HELLO}]}
+
+
+def test_generate_content_stream(upstream, relay):
+    protocol, client = upstream
+    before = len(relay.requests)
+    chunks = list(client.models.generate_content_stream(model=MODEL, contents=HELLO))
+    assert all(isinstance(c, types.GenerateContentResponse) for c in chunks)
+    assert "".join(p.text for c in chunks for p in c.candidates[0].content.parts) == "Hello from the upstream."
+    assert [c.candidates[0].finish_reason for c in chunks] == [None] * (len(chunks) - 1) + [types.FinishReason.STOP]
+    assert all(c.usage_metadata is None for c in chunks[:-1])
+    usage = chunks[-1].usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (11, 5, 16)
+    assert {c.response_id for c in chunks} == {chunks[0].response_id}
+    assert {c.model_version for c in chunks} == {MODEL}
+
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", UPSTREAMS[protocol]["path"])
+    _check_headers(protocol, turn)
+    assert turn.body["stream"] is True
+    if protocol == "openai":
+        assert turn.body["stream_options"] == {"include_usage": True}
+
+
+def test_count_tokens_and_models_are_answered_by_the_proxy(upstream, relay):
+    protocol, client = upstream
+    before = len(relay.requests)
+    counted = client.models.count_tokens(model=MODEL, contents=HELLO)
+    assert isinstance(counted, types.CountTokensResponse)
+    assert isinstance(counted.total_tokens, int) and counted.total_tokens > 0
+    assert counted.sdk_http_response.headers["anyrouter-token-count"] == "estimate"
+
+    model = client.models.get(model=MODEL)
+    assert isinstance(model, types.Model)
+    assert model.name == f"models/{MODEL}"
+    assert {"generateContent", "streamGenerateContent", "countTokens"} <= set(model.supported_actions)
+    assert model.input_token_limit > 0 and model.output_token_limit > 0
+
+    listed = list(client.models.list())
+    assert listed and all(isinstance(m, types.Model) and m.name.startswith("models/") for m in listed)
+    assert len({m.name for m in listed}) == len(listed)
+    # Neither an estimate nor the local model list asks the upstream anything.
+    assert _upstream_turns(relay, before) == []
+
+
+def test_function_call_round_trip(upstream, relay):
+    protocol, client = upstream
+    before = len(relay.requests)
+    first = client.models.generate_content(model=MODEL, contents=WEATHER, config=TOOL_CONFIG)
+    [part] = first.candidates[0].content.parts
+    call = part.function_call
+    assert isinstance(call, types.FunctionCall)
+    assert (call.id, call.name, call.args) == ("call_gsdk_weather", "get_weather", {"city": "Paris"})
+    assert first.function_calls == [call]
+    assert first.candidates[0].finish_reason == types.FinishReason.STOP  # as Gemini ends a call
+    usage = first.usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (23, 7, 30)
+
+    history = [
+        types.Content(role="user", parts=[types.Part(text=WEATHER)]),
+        first.candidates[0].content,
+        types.Content(role="user", parts=[types.Part(function_response=types.FunctionResponse(
+            id=call.id, name=call.name, response={"output": "sunny, 21 C"},
+        ))]),
+    ]
+    second = client.models.generate_content(model=MODEL, contents=history, config=TOOL_CONFIG)
+    assert second.text == "It is sunny in Paris."
+    assert second.candidates[0].finish_reason == types.FinishReason.STOP
+    usage = second.usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (31, 6, 37)
+
+    turns = _upstream_turns(relay, before)
+    assert [(t.method, t.path) for t in turns] == [("POST", UPSTREAMS[protocol]["path"])] * 2
+    for turn in turns:
+        _check_headers(protocol, turn)
+    asked, answered = (t.body for t in turns)
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    if protocol == "anthropic":
+        assert asked["tools"] == [{"name": "get_weather", "description": "Weather of a city", "input_schema": schema}]
+        assert answered["messages"][1:] == [
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "call_gsdk_weather", "name": "get_weather", "input": {"city": "Paris"}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "call_gsdk_weather",
+                 "content": [{"type": "text", "text": "sunny, 21 C"}]}
+            ]},
+        ]
+    else:
+        assert asked["tools"] == [{"type": "function", "function": {
+            "name": "get_weather", "description": "Weather of a city", "parameters": schema}}]
+        assert answered["messages"][1:] == [
+            {"role": "assistant", "content": None, "tool_calls": [{
+                "id": "call_gsdk_weather", "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+            {"role": "tool", "tool_call_id": "call_gsdk_weather", "content": "sunny, 21 C"},
+        ]
+    assert answered["tools"] == asked["tools"]
