@@ -195,8 +195,10 @@ class CannedAnswers(LoopbackUpstream):
     def __init__(self, answers: list[tuple[int, str, bytes]], then: tuple[int, str, bytes]):
         super().__init__()
         self.answers, self.then = list(answers), then
+        self.received: list[tuple[str, dict[str, str], bytes]] = []  # (path, headers, body) of each request
 
     def answer(self, request: _Handler) -> None:
+        self.received.append((request.path, {k.lower(): v for k, v in request.headers.items()}, request.body))
         status, content_type, body = self.answers.pop(0) if self.answers else self.then
         request.send_response(status)
         request.send_header("content-type", content_type)

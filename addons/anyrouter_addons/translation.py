@@ -15,7 +15,7 @@ from mitmproxy import ctx, http
 from anyrouter_core.call_signatures import CallSignatures
 from anyrouter_core.codecs.base import EncodeOptions, Exchange
 from anyrouter_core.errors import ProxyError, RequestRejected
-from anyrouter_core.json_body import body_problem
+from anyrouter_core.json_body import body_problem, json_kind
 from anyrouter_core.routes import RouteKind
 from anyrouter_core.stream_translation import StreamTranslator
 from anyrouter_core.translation import Direction
@@ -52,6 +52,12 @@ def not_a_json_object(direction: Direction, content: bytes = b"") -> ProxyError:
         400,
         f"the request body must be a JSON object ({direction.client.request_noun}), but it {problem}",
         "invalid_request_error",
+    )
+
+
+def answer_not_an_object(what_it_is: str = "") -> RequestRejected:
+    return RequestRejected(
+        ProxyError(502, f"the upstream answered with a body that is not a JSON object{what_it_is}", "api_error")
     )
 
 
@@ -187,9 +193,8 @@ class Translation:
         try:
             body = json.loads(flow.response.get_content(strict=False) or b"")
         except ValueError:
-            body = None
+            raise answer_not_an_object() from None
         if not isinstance(body, dict):
-            raise RequestRejected(
-                ProxyError(502, "the upstream answered with a body that is not a JSON object", "api_error")
-            )
+            # Worth naming: an array is what a Gemini stream looks like without alt=sse.
+            raise answer_not_an_object(f" (it is {json_kind(body)})")
         return body
