@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 import anthropic
+import openai
 import pytest
 
 from fake_upstreams import BreaksOffMidStream, CannedAnswers
@@ -292,3 +293,48 @@ def test_anthropic_stream_cut_mid_way_ends_the_gemini_stream_with_an_error_chunk
         texts, error = read_gemini_stream(client)
     assert texts == ["early-words"] and type(error) is sdk_errors.ServerError
     assert (error.code, error.status, error.message) == (502, "UNAVAILABLE", INVALID_MESSAGE + "the stream ended before message_stop")
+
+
+# ---------------------------------------------------------------- OpenAI clients → Gemini upstream
+
+@pytest.fixture
+def openai_to_gemini(start_proxy, gemini_upstream):
+    proxy = start_proxy(gemini_upstream.url, upstream_protocol="gemini", key_retries="0",
+                        max_event_size=str(EVENT_LIMIT))
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-gemini-fault-0003", max_retries=0)
+
+    def answer_next(*answers: tuple[int, str, bytes]) -> openai.OpenAI:
+        gemini_upstream.answers[:] = answers
+        gemini_upstream.received.clear()
+        return client
+
+    return answer_next
+
+
+def test_gemini_quota_error_reaches_chat_and_responses_clients_as_openai_429s(openai_to_gemini, gemini_upstream):
+    quota = google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for metric: generate_content_requests")
+    client = openai_to_gemini(quota, quota)
+    for call in (lambda: client.chat.completions.create(model=MODEL, messages=hi()),
+                 lambda: client.responses.create(model=MODEL, input="hi")):
+        with pytest.raises(openai.RateLimitError) as caught:
+            call()
+        openai.types.ErrorObject.model_validate(caught.value.body)
+        assert caught.value.body["message"] == "Quota exceeded for metric: generate_content_requests"
+    assert [path for path, _, _ in gemini_upstream.received] == [GENERATE, GENERATE]
+    assert client.chat.completions.create(model=MODEL, messages=hi()).choices[0].message.content == "fine again"
+
+
+def test_malformed_gemini_chunk_ends_chat_and_responses_streams_with_an_error(openai_to_gemini, gemini_upstream):
+    broken = (200, "text/event-stream", sse(EARLY) + b"data: {not json at all\r\n\r\n")
+    client = openai_to_gemini(broken, broken)
+    texts = []
+    with pytest.raises(openai.APIError) as caught:
+        for chunk in client.chat.completions.create(model=MODEL, messages=hi(), stream=True):
+            texts.append(chunk.choices[0].delta.content or "")
+    assert "".join(texts) == "early-words"
+    assert caught.value.message == INVALID_GEMINI + "a chunk is not JSON: {not json at all"
+    events = list(client.responses.create(model=MODEL, input="hi", stream=True))
+    assert events[0].type == "response.created" and events[-1].type == "response.failed"
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "early-words"
+    assert events[-1].response.error.message == INVALID_GEMINI + "a chunk is not JSON: {not json at all"
+    assert [path for path, _, _ in gemini_upstream.received] == [STREAM, STREAM]
