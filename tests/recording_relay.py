@@ -31,6 +31,13 @@ class Recorded:
         return json.loads(self.raw_body) if self.raw_body else None
 
 
+def message_blocks(messages_body: dict, role: str, block_type: str) -> list[dict]:
+    """The blocks of one type in the turns of one role of an Anthropic Messages request."""
+    return [block for message in messages_body["messages"]
+            if message["role"] == role and isinstance(message["content"], list)
+            for block in message["content"] if block["type"] == block_type]
+
+
 class RecordingRelay:
     def __init__(self, upstream_port: int):
         self.requests: list[Recorded] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import PEERS_BIN, clean_env, run_client
-from recording_relay import RecordingRelay
+from recording_relay import RecordingRelay, message_blocks
 
 NOTE_TEXT = "note-content-c0d3: the proxy works"
 
@@ -66,12 +66,10 @@ def test_codex_runs_a_shell_command_through_an_anthropic_upstream(openai_to_anth
     assert (first.path, follow_up.path) == ("/v1/messages", "/v1/messages")
     assert first.body["stream"] is True
     assert "exec_command" in [tool["name"] for tool in first.body["tools"]]
-    calls = [block for message in follow_up.body["messages"] if message["role"] == "assistant"
-             for block in message["content"] if block["type"] == "tool_use"]
+    calls = message_blocks(follow_up.body, "assistant", "tool_use")
     assert calls == [{"type": "tool_use", "id": "call_codex_note", "name": "exec_command",
                       "input": {"cmd": "cat note.txt"}}]
-    results = [block for message in follow_up.body["messages"] if message["role"] == "user"
-               for block in message["content"] if block["type"] == "tool_result"]
+    results = message_blocks(follow_up.body, "user", "tool_result")
     assert [r["tool_use_id"] for r in results] == ["call_codex_note"]
     assert NOTE_TEXT in str(results[0]["content"])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from harness import PEERS_BIN, clean_env, run_client
-from recording_relay import RecordingRelay
+from recording_relay import RecordingRelay, message_blocks
 
 API_KEY = "gemini-cli-test-key-0015"
 MODEL = "gemini-2.5-flash"
@@ -90,21 +90,9 @@ def test_gemini_cli_file_reading_tool_round_trip(gemini_to_anthropic_proxy, rela
     assert "file_path" in read_file["input_schema"]["properties"]
     follow_up = next(t.body for t in turns if NOTE_TOKEN in t.raw_body.decode())
     assert follow_up["model"] == MODEL
-    calls = [
-        block
-        for message in follow_up["messages"]
-        if message["role"] == "assistant" and isinstance(message["content"], list)
-        for block in message["content"]
-        if block["type"] == "tool_use"
-    ]
+    calls = message_blocks(follow_up, "assistant", "tool_use")
     assert [(c["name"], c["input"]) for c in calls] == [("read_file", {"file_path": str(NOTE)})]
-    results = [
-        block
-        for message in follow_up["messages"]
-        if message["role"] == "user" and isinstance(message["content"], list)
-        for block in message["content"]
-        if block["type"] == "tool_result"
-    ]
+    results = message_blocks(follow_up, "user", "tool_result")
     assert [r["tool_use_id"] for r in results] == [calls[0]["id"]]
     assert NOTE_TOKEN in json.dumps(results[0]["content"])
 

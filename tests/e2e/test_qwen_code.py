@@ -4,6 +4,7 @@ Anthropic upstream (aimock's /v1/messages behind the recording relay)."""
 from pathlib import Path
 
 from harness import PEERS_BIN, clean_env, run_client
+from recording_relay import message_blocks
 
 # The aimock fixture (tests/fixtures/aimock/qwen_code.json) asks Qwen to read this file.
 NOTE = Path("/tmp/anyrouter-qwen-e2e/note.txt")
@@ -25,23 +26,11 @@ def test_qwen_code_tool_round_trip(openai_to_anthropic_proxy, relay, tmp_path):
     turns = relay.find("qwen reads the anyrouter note")
     assert all(turn.path == "/v1/messages" for turn in turns)
     follow_up = next(turn.body for turn in turns if "note-content-7f3a" in turn.raw_body.decode())
-    calls = [
-        block
-        for message in follow_up["messages"]
-        if message["role"] == "assistant"
-        for block in message["content"]
-        if block["type"] == "tool_use"
-    ]
+    calls = message_blocks(follow_up, "assistant", "tool_use")
     assert calls == [
         {"type": "tool_use", "id": "toolu_qwen_read", "name": "read_file",
          "input": {"file_path": str(NOTE)}}
     ]
-    results = [
-        block
-        for message in follow_up["messages"]
-        if message["role"] == "user" and isinstance(message["content"], list)
-        for block in message["content"]
-        if block["type"] == "tool_result"
-    ]
+    results = message_blocks(follow_up, "user", "tool_result")
     assert [r["tool_use_id"] for r in results] == ["toolu_qwen_read"]
     assert "note-content-7f3a" in str(results[0]["content"])
