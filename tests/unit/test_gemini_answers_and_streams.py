@@ -12,7 +12,7 @@ from anyrouter_core.codecs.base import Exchange
 from anyrouter_core.codecs.gemini.answer import decode_answer, encode_answer
 from anyrouter_core.codecs.gemini.errors import render_error
 from anyrouter_core.errors import ProxyError
-from anyrouter_core.neutral import Text, ToolCall
+from anyrouter_core.neutral import Text, Thinking, ToolCall
 from anyrouter_core.neutral.answer import Answer, Usage
 from unit.gemini_sdk_checks import sdk_answer
 
@@ -208,3 +208,37 @@ def test_a_stream_error_event_is_one_data_event_the_sdk_raises_as_its_error_clas
     with pytest.raises(sdk_errors.ClientError) as raised:
         sdk_errors.APIError.raise_error(body["error"]["code"], body, None)
     assert (raised.value.code, raised.value.status) == (429, "RESOURCE_EXHAUSTED")
+
+
+def thinking_answer() -> Answer:
+    return answer("end_turn", [Thinking("Weighing ", signature=None), Thinking("it up", signature="c2ln"), Text("Hello")])
+
+
+def thought_parts(parsed: list[types.GenerateContentResponse]) -> list[types.Part]:
+    return [part for chunk in parsed for part in chunk.candidates[0].content.parts if part.thought]
+
+
+def test_thinking_is_thought_parts_with_their_signature_apart_from_the_text():
+    parsed = sdk_answer(encode_answer(thinking_answer(), Exchange(model="gemini-2.5-flash")))
+    assert parsed.text == "Hello"  # the SDK leaves thought parts out of the answer's text
+    assert [(part.text, part.thought_signature) for part in thought_parts([parsed])] == [
+        ("Weighing ", None), ("it up", b"sig")]
+
+
+@pytest.mark.parametrize("array", [False, True])
+def test_streamed_thinking_is_thought_chunks_before_the_text_and_the_last_one_signed(array):
+    import json
+
+    from anyrouter_core.codecs.gemini.stream_encoder import GeminiStreamEncoder
+    from anyrouter_core.stream_translation import stream_from_answer
+
+    raw = stream_from_answer(thinking_answer(), GeminiStreamEncoder(Exchange(model="gemini-2.5-flash", array_stream=array)))
+    parsed = [sdk_answer(chunk) for chunk in (json.loads(raw) if array else sse_chunks(raw))]
+    thoughts = thought_parts(parsed)
+    assert "".join(part.text for part in thoughts) == "Weighing it up"
+    assert [part.thought_signature for part in thoughts][-1] == b"sig"
+    assert all(part.thought_signature is None for part in thoughts[:-1])
+    kinds = [bool(part.thought) for chunk in parsed for part in chunk.candidates[0].content.parts if part.text]
+    assert kinds == sorted(kinds, reverse=True) and kinds[-1] is False
+    assert "".join(part.text for chunk in parsed for part in chunk.candidates[0].content.parts
+                   if part.text and not part.thought) == "Hello"
