@@ -3,10 +3,12 @@ protocol (status, error type, a message naming what is wrong, a body the SDK's e
 accept), nothing reaches the upstream unless the case says so, and the very next valid
 request on the same proxy (on the same connection when the proxy kept it open) succeeds.
 
-One real mitmdump per direction, in front of aimock behind the recording relay:
+One real mitmdump per upstream setting, in front of aimock behind the recording relay:
 - OpenAI clients (`/v1/chat/completions`) → Anthropic upstream;
 - Anthropic clients (`/v1/messages`) → OpenAI upstream;
-- Responses clients (`/v1/responses`) → Anthropic upstream.
+- Responses clients (`/v1/responses`) → Anthropic upstream;
+- Gemini clients (`/v1beta/models/{model}:generateContent`) → Anthropic upstream;
+- Anthropic, OpenAI and Responses clients → Gemini upstream (one proxy for the three).
 Requests are raw HTTP (http.client, or a socket for the size cases) so that any body is
 possible. Each case's body carries a unique marker (`MARK` below) to look for upstream.
 """
@@ -427,11 +429,12 @@ RESPONSES_CASES = [
 
 @dataclass(frozen=True)
 class Direction:
-    name: str  # o2a or a2o
+    name: str  # o2a, a2o, r2a; a2g, o2g, r2g (client to upstream)
     client: str  # the client's protocol
     path: str
     upstream_path: str
     headers: dict
+    model: str = MODEL  # the model of the valid request sent after each case
 
 
 O2A = Direction("o2a", "openai", "/v1/chat/completions", "/v1/messages", OPENAI_HEADERS)
@@ -496,11 +499,11 @@ def send_valid(conn: http.client.HTTPConnection, direction: Direction, relay, ca
     """A valid request right after the bad one succeeds, translated, with the upstream's answer."""
     marker = f"bad {direction.name} next {case_id}"
     if direction.client == "openai":
-        body = {"model": MODEL, "messages": user(marker)}
+        body = {"model": direction.model, "messages": user(marker)}
     elif direction.client == "responses":
-        body = {"model": MODEL, "input": marker}
+        body = {"model": direction.model, "input": marker}
     else:
-        body = {"model": MODEL, "max_tokens": 50, "messages": user(marker)}
+        body = {"model": direction.model, "max_tokens": 50, "messages": user(marker)}
     conn.request("POST", direction.path, body=json.dumps(body), headers=direction.headers)
     response = conn.getresponse()
     content = response.read()
@@ -699,12 +702,17 @@ def test_body_just_under_the_limit_is_served(o2a_proxy, a2o_proxy, relay, direct
 # ================================================================ and no crash on the way
 
 
+def check_no_traceback(proxy) -> None:
+    """Every case was handled, none by an exception caught in mitmproxy."""
+    log = proxy.log_text()
+    assert "Traceback" not in log, log[log.find("Traceback") - 2000:][:6000]
+    assert "addon error" not in log.lower()
+
+
 def test_no_case_left_a_traceback_in_the_proxy_log(o2a_proxy, a2o_proxy):
-    """Runs last: every case above was handled, none by an exception caught in mitmproxy."""
+    """Runs after the cases above."""
     for proxy in (o2a_proxy, a2o_proxy):
-        log = proxy.log_text()
-        assert "Traceback" not in log, log[log.find("Traceback") - 2000:][:6000]
-        assert "addon error" not in log.lower()
+        check_no_traceback(proxy)
 
 
 # ================================================================ Gemini clients → Anthropic
@@ -855,6 +863,155 @@ def test_gemini_keys_stay_out_of_the_flows_and_the_log(g2a_proxy, relay, g2a_flo
 
 
 def test_no_gemini_case_left_a_traceback_in_the_proxy_log(g2a_proxy):
-    log = g2a_proxy.log_text()
-    assert "Traceback" not in log, log[log.find("Traceback") - 2000:][:6000]
-    assert "addon error" not in log.lower()
+    check_no_traceback(g2a_proxy)
+
+
+# ================================================================ Anthropic, OpenAI and Responses clients → Gemini
+#
+# One proxy with `upstream_protocol=gemini` serves the three other client protocols, each
+# at its own path; the valid request after each case is answered by aimock's Gemini
+# endpoint (`/v1beta/models/{model}:generateContent`). The cases are what the Gemini request
+# encoder refuses: media it cannot address (files uploaded to another provider's store),
+# content kinds that have no Gemini part, a tool_choice no sendable declaration can meet,
+# and what one Gemini answer cannot be (several choices, log probabilities, audio). Where
+# the client's own decoder refuses first (a tool result answering no call, `required` with
+# no tools, built-in tools), the case shows that the Gemini route refuses it the same way.
+
+A2G = Direction("a2g", "anthropic", "/v1/messages", GEMINI_PATH,
+                {**ANTHROPIC_HEADERS, "x-api-key": "sk-ant-bad-input-a2g-0001"}, GEMINI_MODEL)
+O2G = Direction("o2g", "openai", "/v1/chat/completions", GEMINI_PATH,
+                {**OPENAI_HEADERS, "authorization": "Bearer sk-bad-input-o2g-0001"}, GEMINI_MODEL)
+R2G = Direction("r2g", "responses", "/v1/responses", GEMINI_PATH,
+                {**OPENAI_HEADERS, "authorization": "Bearer sk-bad-input-r2g-0001"}, GEMINI_MODEL)
+NO_GEMINI = "cannot be sent to a Gemini upstream"
+NOT_FROM_GEMINI = "not available from a Gemini upstream"
+SENDABLE = "can be sent to a Gemini upstream"
+SEARCH_RESULT = {"type": "search_result", "source": "https://x.test/r", "title": "Result", "content": []}
+WEATHER_SCHEMA_TOOL = {"name": "get_weather", "input_schema": {"type": "object"}}
+WEB_SEARCH_SERVER_TOOL = {"type": "web_search_20250305", "name": "web_search"}
+
+
+def assistant_turn(*content: dict) -> list[dict]:
+    """The marked user turn, an assistant turn of `content`, and a user turn going on."""
+    return [*user(), {"role": "assistant", "content": list(content)}, {"role": "user", "content": "go on"}]
+
+
+TO_GEMINI_ANTHROPIC_CASES = [
+    # -- media Gemini cannot fetch: an id in Anthropic's Files API
+    ac("image-file-source", a(messages=image_block({"type": "file", "file_id": "file_011"})),
+       f"messages.0.content.1.source.type: image sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    ac("document-file-source",
+       a(messages=blocks({"type": "document", "source": {"type": "file", "file_id": "file_011"}})),
+       f"messages.0.content.1.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    # -- content with no Gemini part, wherever it stands
+    ac("user-search_result", a(messages=blocks(SEARCH_RESULT)),
+       f"messages.0.content.1.type: 'search_result' content in a user turn {NO_GEMINI}"),
+    ac("user-tool_use", a(messages=blocks(TOOL_USE)),
+       f"messages.0.content.1.type: 'tool_use' content in a user turn {NO_GEMINI}"),
+    ac("assistant-server_tool_use",
+       a(messages=assistant_turn({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
+                                  "input": {"query": "weather"}})),
+       f"messages.1.content.0.type: 'server_tool_use' content in a model turn {NO_GEMINI}"),
+    ac("assistant-tool_result", a(messages=assistant_turn(SUNNY_RESULT)),
+       f"messages.1.content.0.type: 'tool_result' content in a model turn {NO_GEMINI}"),
+    ac("tool_result-search_result", a(messages=tool_answer(TOOL_USE, {**SUNNY_RESULT, "content": [SEARCH_RESULT]})),
+       f"messages.2.content.0.content.0.type: 'search_result' content in a tool result {NO_GEMINI}"),
+    ac("document-content-search_result",
+       a(messages=blocks({"type": "document", "source": {"type": "content", "content": [SEARCH_RESULT]}})),
+       f"messages.0.content.1.source.content.0.type: 'search_result' content in a document {NO_GEMINI}"),
+    # -- tools: a choice no declaration sent to Gemini can meet (server tools are not sent)
+    ac("tool_choice-unknown-tool", a(tools=[WEATHER_SCHEMA_TOOL], tool_choice={"type": "tool", "name": "nope"}),
+       f"tool_choice: no client tool named 'nope' {SENDABLE}"),
+    ac("tool_choice-server-tool", a(tools=[WEB_SEARCH_SERVER_TOOL], tool_choice={"type": "tool", "name": "web_search"}),
+       f"tool_choice: no client tool named 'web_search' {SENDABLE}"),
+    ac("tool_choice-any-without-tools", a(tool_choice={"type": "any"}),
+       f"tool_choice: a tool call is required, but no client tool {SENDABLE}"),
+    ac("tool_choice-any-with-only-a-server-tool", a(tools=[WEB_SEARCH_SERVER_TOOL], tool_choice={"type": "any"}),
+       f"tool_choice: a tool call is required, but no client tool {SENDABLE}"),
+    # -- refused by the Anthropic decoder before the Gemini encoder would need the call's name
+    ac("tool_result-without-tool_use", a(messages=[{"role": "user", "content": [{**SUNNY_RESULT, "content": "MARK"}]}]),
+       f"messages.0.content.0.tool_use_id: 'toolu_1' {NO_MATCH}"),
+]
+
+AUDIO_PART = {"type": "input_audio", "input_audio": {"data": "SUQz", "format": "mp3"}}
+
+TO_GEMINI_OPENAI_CASES = [
+    # -- what one Gemini answer cannot be
+    oc("n-2", o(n=2), "n: only one choice (n=1) can be generated by a Gemini upstream"),
+    oc("logprobs", o(logprobs=True), f"logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    oc("top_logprobs", o(top_logprobs=3), f"top_logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    oc("audio-output", o(audio={"voice": "alloy", "format": "mp3"}), f"audio: audio output is {NOT_FROM_GEMINI}"),
+    oc("modalities-audio", o(modalities=["text", "audio"]), f"modalities: audio output is {NOT_FROM_GEMINI}"),
+    # -- content with no Gemini part
+    oc("audio-input", o(messages=user_parts(AUDIO_PART)),
+       f"messages[0].content[1].type: 'input_audio' content in a user turn {NO_GEMINI}"),
+    oc("audio-in-tool-result", o(messages=tool_round(WEATHER_CALL, {**SUNNY, "content": [AUDIO_PART]})),
+       f"messages[2].content[0].type: 'input_audio' content in a tool result {NO_GEMINI}"),
+    # An uploaded OpenAI file; the message names `source.type`, which the client did not write.
+    oc("file-id", o(messages=user_parts({"type": "file", "file": {"file_id": "file-abc"}})),
+       f"messages[0].content[1].file.source.type: document sources of type 'file' {NO_GEMINI}; "
+       "send the data as base64"),
+    # -- refused by the Chat Completions decoder, toward Gemini as toward any upstream
+    oc("tool_call_id-unmatched", o(messages=tool_round(WEATHER_CALL, {**SUNNY, "tool_call_id": "call_nope"})),
+       "messages[2].tool_call_id: no tool call with id 'call_nope' awaits a result"),
+    oc("tool_choice-required-without-tools", o(tool_choice="required"), "tool_choice: 'required' needs tools"),
+    oc("tool_choice-unknown-function",
+       o(tools=[WEATHER_TOOL], tool_choice={"type": "function", "function": {"name": "nope"}}),
+       "tool_choice.function.name: no tool named 'nope' in tools"),
+]
+
+
+def with_call_output(*output: dict) -> list[dict]:
+    call = {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"}
+    return [message_item(), call, {"type": "function_call_output", "call_id": "call_1", "output": list(output)}]
+
+
+def user_input(*parts: dict) -> list[dict]:
+    return [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "MARK"}, *parts]}]
+
+
+STORED_IMAGE = {"type": "input_image", "file_id": "file-abc"}
+
+TO_GEMINI_RESPONSES_CASES = [
+    oc("top_logprobs", r(top_logprobs=3), f"top_logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    # -- files in OpenAI's store, or fetched by OpenAI
+    oc("image-file-id", r(input=user_input(STORED_IMAGE)),
+       f"input[0].content[1].type: 'input_image' content in a user turn {NO_GEMINI}"),
+    oc("file-url", r(input=user_input({"type": "input_file", "file_url": "https://x.test/a.pdf"})),
+       f"input[0].content[1].type: 'input_file' content in a user turn {NO_GEMINI}"),
+    # The message names `source.type`, which the client did not write.
+    oc("file-id", r(input=user_input({"type": "input_file", "file_id": "file-abc"})),
+       f"input[0].content[1].source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    oc("tool-output-image-file-id", r(input=with_call_output(STORED_IMAGE)),
+       f"input[2].output[0].type: 'input_image' content in a tool result {NO_GEMINI}"),
+    # -- refused by the Responses decoder, toward Gemini as toward any upstream
+    oc("orphan-output", r(input=[message_item(), {"type": "function_call_output", "call_id": "call_9", "output": "x"}]),
+       "input[1].call_id: 'call_9' answers no call that comes before it"),
+    oc("tool_choice-required-without-tools", r(tool_choice="required"), "tool_choice: 'required' needs tools"),
+    oc("web-search", r(tools=[{"type": "web_search"}]), f"tools[0].type: the built-in tool 'web_search' {BUILT_IN}"
+       ' (Codex CLI: set web_search = "disabled" in ~/.codex/config.toml)'),
+]
+
+
+@pytest.fixture(scope="module")
+def to_gemini_proxy(start_proxy, relay):
+    return start_proxy(relay.url, upstream_protocol="gemini", max_body_size="1m")
+
+
+@pytest.mark.parametrize("case", TO_GEMINI_ANTHROPIC_CASES, ids=lambda c: c.id)
+def test_anthropic_client_bad_input_before_gemini(to_gemini_proxy, relay, case):
+    run_case(to_gemini_proxy, relay, A2G, case)
+
+
+@pytest.mark.parametrize("case", TO_GEMINI_OPENAI_CASES, ids=lambda c: c.id)
+def test_openai_client_bad_input_before_gemini(to_gemini_proxy, relay, case):
+    run_case(to_gemini_proxy, relay, O2G, case)
+
+
+@pytest.mark.parametrize("case", TO_GEMINI_RESPONSES_CASES, ids=lambda c: c.id)
+def test_responses_client_bad_input_before_gemini(to_gemini_proxy, relay, case):
+    run_case(to_gemini_proxy, relay, R2G, case)
+
+
+def test_no_case_before_gemini_left_a_traceback_in_the_proxy_log(to_gemini_proxy):
+    check_no_traceback(to_gemini_proxy)
