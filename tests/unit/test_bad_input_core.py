@@ -1,6 +1,9 @@
 """Gaps the bad-input cases (tests/e2e/test_bad_input.py) found in the core, each closed here:
 JSON that Python reads but RFC 8259 does not allow, nesting deeper than Python follows,
-non-finite numbers, and images or PDFs whose data an Anthropic client sends malformed."""
+non-finite numbers, and images or PDFs whose data an Anthropic client sends malformed. And
+the refusals of those cases that involve Gemini, without processes: what the Gemini request
+encoder refuses from Anthropic, Chat Completions and Responses clients, and what a Gemini
+client's request toward Anthropic is refused for."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import json
 import pytest
 
 from request_pairs import translate_anthropic_request
+from anyrouter_core.codecs.base import EncodeOptions
 from anyrouter_core.errors import RequestRejected
-from anyrouter_core.protocols import protocol_named
+from anyrouter_core.protocols import ANTHROPIC, GEMINI, OPENAI, RESPONSES, protocol_named
+from anyrouter_core.translation import translate_request
 from anyrouter_core.json_body import body_problem, json_kind, load_json
 from anyrouter_core.codecs.anthropic.token_estimate import estimate_input_tokens
 
@@ -87,13 +92,23 @@ def test_token_estimate_of_nested_tool_results_does_not_raise():
 # ---------------------------------------------------------------- Anthropic requests toward OpenAI
 
 
-def rejected(**fields) -> str:
-    body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}], **fields}
+def refused(client: str, upstream: str, body: dict) -> str:
+    """The message of the 400 a `client` body is refused with toward `upstream`, whose
+    `param` is the field path the message starts with."""
     with pytest.raises(RequestRejected) as caught:
-        translate_anthropic_request(body)
-    assert caught.value.error.status == 400
-    assert caught.value.error.param == caught.value.error.message.split(":", 1)[0]
-    return caught.value.error.message
+        translate_request(client, upstream, body, EncodeOptions())
+    error = caught.value.error
+    assert (error.status, error.type) == (400, "invalid_request_error")
+    assert error.param == error.message.split(": ", 1)[0]
+    return error.message
+
+
+def messages_body(*messages: dict, **fields) -> dict:
+    return {"model": "m", "max_tokens": 10, "messages": list(messages) or [{"role": "user", "content": "hi"}], **fields}
+
+
+def rejected(**fields) -> str:
+    return refused(ANTHROPIC, OPENAI, messages_body(**fields))
 
 
 def with_image(source: dict) -> list[dict]:
@@ -154,3 +169,127 @@ def test_valid_images_still_go_through(media_type):
     body = {"model": "m", "max_tokens": 10, "messages": image}
     content = translate_anthropic_request(body).body["messages"][0]["content"]
     assert content == [{"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{PNG}"}}]
+
+
+# ---------------------------------------------------------------- requests toward a Gemini upstream
+
+
+def chat_body(*messages: dict, **fields) -> dict:
+    return {"model": "m", "messages": list(messages) or [{"role": "user", "content": "hi"}], **fields}
+
+
+def responses_body(*items: dict, **fields) -> dict:
+    return {"model": "m", "input": list(items) or "hi", **fields}
+
+
+def user_blocks(*content: dict) -> dict:
+    return {"role": "user", "content": list(content)}
+
+
+TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}
+SEARCH_RESULT = {"type": "search_result", "source": "https://x.test/r", "title": "Result", "content": []}
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
+CHAT_CALL = {"role": "assistant", "content": None,
+             "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]}
+AUDIO = {"type": "input_audio", "input_audio": {"data": "SUQz", "format": "mp3"}}
+FUNCTION_CALL = {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"}
+STORED_IMAGE = {"type": "input_image", "file_id": "file-abc"}
+NO_GEMINI = "cannot be sent to a Gemini upstream"
+SENDABLE = "can be sent to a Gemini upstream"
+NOT_FROM_GEMINI = "not available from a Gemini upstream"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (messages_body(user_blocks({"type": "image", "source": {"type": "file", "file_id": "file_011"}})),
+     f"messages.0.content.0.source.type: image sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    (messages_body(user_blocks({"type": "image", "source": {"type": "s3", "key": "a.png"}})),
+     f"messages.0.content.0.source.type: image sources of type 's3' {NO_GEMINI}; send the data as base64"),
+    (messages_body(user_blocks({"type": "document", "source": {"type": "file", "file_id": "file_011"}})),
+     f"messages.0.content.0.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    (messages_body(user_blocks({"type": "document", "source": {"type": "s3", "key": "a.pdf"}})),
+     f"messages.0.content.0.source.type: document sources of type 's3' {NO_GEMINI}; send the data as base64"),
+    (messages_body(user_blocks(SEARCH_RESULT)),
+     f"messages.0.content.0.type: 'search_result' content in a user turn {NO_GEMINI}"),
+    (messages_body(user_blocks(TOOL_USE)), f"messages.0.content.0.type: 'tool_use' content in a user turn {NO_GEMINI}"),
+    (messages_body({"role": "user", "content": "hi"},
+                   {"role": "assistant", "content": [{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
+                                                      "input": {}}]}),
+     f"messages.1.content.0.type: 'server_tool_use' content in a model turn {NO_GEMINI}"),
+    (messages_body({"role": "user", "content": "hi"},
+                   {"role": "assistant", "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}]}),
+     f"messages.1.content.0.type: 'tool_result' content in a model turn {NO_GEMINI}"),
+    (messages_body({"role": "user", "content": "hi"}, {"role": "assistant", "content": [TOOL_USE]},
+                   user_blocks({"type": "tool_result", "tool_use_id": "toolu_1", "content": [SEARCH_RESULT]})),
+     f"messages.2.content.0.content.0.type: 'search_result' content in a tool result {NO_GEMINI}"),
+    (messages_body(user_blocks({"type": "document", "source": {"type": "content", "content": [SEARCH_RESULT]}})),
+     f"messages.0.content.0.source.content.0.type: 'search_result' content in a document {NO_GEMINI}"),
+    (messages_body(tools=[{"name": "get_weather"}], tool_choice={"type": "tool", "name": "nope"}),
+     f"tool_choice: no client tool named 'nope' {SENDABLE}"),
+    (messages_body(tools=[WEB_SEARCH], tool_choice={"type": "tool", "name": "web_search"}),
+     f"tool_choice: no client tool named 'web_search' {SENDABLE}"),
+    (messages_body(tool_choice={"type": "any"}), f"tool_choice: a tool call is required, but no client tool {SENDABLE}"),
+    (messages_body(tools=[WEB_SEARCH], tool_choice={"type": "any"}),
+     f"tool_choice: a tool call is required, but no client tool {SENDABLE}"),
+], ids=["image-file", "image-unknown-source", "document-file", "document-unknown-source", "user-search_result",
+        "user-tool_use", "model-server_tool_use", "model-tool_result", "tool-result-search_result",
+        "document-search_result", "tool_choice-unknown", "tool_choice-server-tool", "any-without-tools",
+        "any-with-only-a-server-tool"])
+def test_anthropic_requests_gemini_cannot_take_are_refused(body, message):
+    assert refused(ANTHROPIC, GEMINI, body) == message
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (chat_body(n=2), "n: only one choice (n=1) can be generated by a Gemini upstream"),
+    (chat_body(logprobs=True), f"logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    (chat_body(top_logprobs=3), f"top_logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    (chat_body(audio={"voice": "alloy", "format": "mp3"}), f"audio: audio output is {NOT_FROM_GEMINI}"),
+    (chat_body(modalities=["text", "audio"]), f"modalities: audio output is {NOT_FROM_GEMINI}"),
+    (chat_body(user_blocks(AUDIO)), f"messages[0].content[0].type: 'input_audio' content in a user turn {NO_GEMINI}"),
+    (chat_body({"role": "user", "content": "hi"}, CHAT_CALL, {"role": "tool", "tool_call_id": "call_1", "content": [AUDIO]}),
+     f"messages[2].content[0].type: 'input_audio' content in a tool result {NO_GEMINI}"),
+    (chat_body(user_blocks({"type": "file", "file": {"file_id": "file-abc"}})),
+     f"messages[0].content[0].file.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+], ids=["n-2", "logprobs", "top_logprobs", "audio", "modalities-audio", "audio-input", "audio-in-tool-result", "file-id"])
+def test_chat_requests_gemini_cannot_take_are_refused(body, message):
+    assert refused(OPENAI, GEMINI, body) == message
+
+
+def input_parts(*parts: dict) -> dict:
+    return {"type": "message", "role": "user", "content": list(parts)}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (responses_body(top_logprobs=3), f"top_logprobs: log probabilities are {NOT_FROM_GEMINI}"),
+    (responses_body(input_parts(STORED_IMAGE)), f"input[0].content[0].type: 'input_image' content in a user turn {NO_GEMINI}"),
+    (responses_body(input_parts({"type": "input_file", "file_url": "https://x.test/a.pdf"})),
+     f"input[0].content[0].type: 'input_file' content in a user turn {NO_GEMINI}"),
+    (responses_body(input_parts({"type": "input_file", "file_id": "file-abc"})),
+     f"input[0].content[0].source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+    (responses_body(input_parts({"type": "input_text", "text": "hi"}), FUNCTION_CALL,
+                    {"type": "function_call_output", "call_id": "call_1", "output": [STORED_IMAGE]}),
+     f"input[2].output[0].type: 'input_image' content in a tool result {NO_GEMINI}"),
+], ids=["top_logprobs", "image-file-id", "file-url", "file-id", "tool-output-image-file-id"])
+def test_responses_requests_gemini_cannot_take_are_refused(body, message):
+    assert refused(RESPONSES, GEMINI, body) == message
+
+
+# ---------------------------------------------------------------- a Gemini client's request toward Anthropic
+
+
+def gemini_body(*contents: dict, **fields) -> dict:
+    """A Gemini client's body as the proxy reads it: the model of its path lifted into it."""
+    return {"model": "gemini-2.5-flash", "contents": list(contents) or [{"role": "user", "parts": [{"text": "hi"}]}],
+            **fields}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (gemini_body({"role": "system", "parts": [{"text": "hi"}]}), "contents[0].role: must be 'user' or 'model', not 'system'"),
+    (gemini_body(generationConfig={"candidateCount": 2}),
+     "generationConfig.candidateCount: only one choice (generationConfig.candidateCount=1) "
+     "can be generated by an Anthropic upstream"),
+    (gemini_body(generation_config={"candidate_count": 3}),
+     "generation_config.candidate_count: only one choice (generation_config.candidate_count=1) "
+     "can be generated by an Anthropic upstream"),
+], ids=["system-role", "candidate-count", "candidate-count-snake-case"])
+def test_gemini_requests_anthropic_cannot_take_are_refused(body, message):
+    assert refused(GEMINI, ANTHROPIC, body) == message
