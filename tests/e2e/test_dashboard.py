@@ -372,7 +372,9 @@ def test_access_tokens_guard_the_data_and_the_page_asks_for_one(browser: Browser
 
     page.fill("#token-input", "wrong-token")
     page.click("#token-submit")
-    page.wait_for_function("document.getElementById('token-message').textContent.includes('not accepted')", timeout=WAIT_MS)
+    # A locator, not a wait_for_function expression: Playwright evaluates a bare expression with
+    # eval(), which the page's Content-Security-Policy refuses.
+    page.locator("#token-message", has_text="not accepted").wait_for(timeout=WAIT_MS)
     assert prompt.is_visible() and page.locator("#content").is_hidden()
 
     with page.expect_request(f"{locked_proxy.url}/dashboard/data") as sent:
