@@ -647,7 +647,7 @@ def test_what_cannot_be_sent_is_refused():
     )
     opaque = Opaque("server_tool_use", {}, "anthropic", "messages.1.content.0")
     assert encoding_rejection(signed_history(opaque)) == (
-        "messages.1.content.0.type: 'server_tool_use' content in a model turn cannot be sent to a Gemini upstream"
+        "messages.1.content.0.type: 'server_tool_use' content in an assistant turn cannot be sent to a Gemini upstream"
     )
 
 

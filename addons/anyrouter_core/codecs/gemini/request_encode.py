@@ -184,7 +184,7 @@ class _Contents:
             elif isinstance(block, Thinking) and gemini_signature(block.signature) is not None:
                 written = [{"text": block.text, "thought": True}] if block.text else []
             else:
-                written = self._other_parts(block, "model")
+                written = self._other_parts(block, "an assistant")
             if written and index in signatures:
                 written[0]["thoughtSignature"] = signatures[index]
             parts += written
@@ -202,7 +202,7 @@ class _Contents:
             elif isinstance(block, Text):
                 rest += [{"text": block.text}] if block.text else []
             else:
-                rest += self._other_parts(block, "user")
+                rest += self._other_parts(block, "a user")
         return responses + attachments + rest
 
     def _other_parts(self, block, where: str) -> list[dict]:
@@ -215,7 +215,7 @@ class _Contents:
         if isinstance(block, Opaque) and block.protocol == PROTOCOL:
             return [block.raw]
         kind = block.type if isinstance(block, Opaque) else type(block).__name__
-        raise _invalid(f"{block.path}.type", f"{kind!r} content in a {where} turn cannot be sent to {UPSTREAM}")
+        raise _invalid(f"{block.path}.type", f"{kind!r} content in {where} turn cannot be sent to {UPSTREAM}")
 
     def _response(self, block: ToolResult) -> tuple[dict, list[dict]]:
         """The functionResponse part of a tool result, and the parts of what else it returned."""
