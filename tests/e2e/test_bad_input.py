@@ -899,10 +899,10 @@ def assistant_turn(*content: dict) -> list[dict]:
 TO_GEMINI_ANTHROPIC_CASES = [
     # -- media Gemini cannot fetch: an id in Anthropic's Files API
     ac("image-file-source", a(messages=image_block({"type": "file", "file_id": "file_011"})),
-       f"messages.0.content.1.source.type: image sources of type 'file' {NO_GEMINI}; send the data as base64"),
+       "messages.0.content.1: the image is a file uploaded to a provider ('file_011'), which a Gemini upstream cannot read; send the data as base64"),
     ac("document-file-source",
        a(messages=blocks({"type": "document", "source": {"type": "file", "file_id": "file_011"}})),
-       f"messages.0.content.1.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+       "messages.0.content.1: the document is a file uploaded to a provider ('file_011'), which a Gemini upstream cannot read; send the data as base64"),
     # -- content with no Gemini part, wherever it stands
     ac("user-search_result", a(messages=blocks(SEARCH_RESULT)),
        f"messages.0.content.1.type: 'search_result' content in a user turn {NO_GEMINI}"),
@@ -947,10 +947,8 @@ TO_GEMINI_OPENAI_CASES = [
        f"messages[0].content[1].type: 'input_audio' content in a user turn {NO_GEMINI}"),
     oc("audio-in-tool-result", o(messages=tool_round(WEATHER_CALL, {**SUNNY, "content": [AUDIO_PART]})),
        f"messages[2].content[0].type: 'input_audio' content in a tool result {NO_GEMINI}"),
-    # An uploaded OpenAI file; the message names `source.type`, which the client did not write.
     oc("file-id", o(messages=user_parts({"type": "file", "file": {"file_id": "file-abc"}})),
-       f"messages[0].content[1].file.source.type: document sources of type 'file' {NO_GEMINI}; "
-       "send the data as base64"),
+       "messages[0].content[1].file: the document is a file uploaded to a provider ('file-abc'), which a Gemini upstream cannot read; send the data as base64"),
     # -- refused by the Chat Completions decoder, toward Gemini as toward any upstream
     oc("tool_call_id-unmatched", o(messages=tool_round(WEATHER_CALL, {**SUNNY, "tool_call_id": "call_nope"})),
        "messages[2].tool_call_id: no tool call with id 'call_nope' awaits a result"),
@@ -979,9 +977,8 @@ TO_GEMINI_RESPONSES_CASES = [
        f"input[0].content[1].type: 'input_image' content in a user turn {NO_GEMINI}"),
     oc("file-url", r(input=user_input({"type": "input_file", "file_url": "https://x.test/a.pdf"})),
        f"input[0].content[1].type: 'input_file' content in a user turn {NO_GEMINI}"),
-    # The message names `source.type`, which the client did not write.
     oc("file-id", r(input=user_input({"type": "input_file", "file_id": "file-abc"})),
-       f"input[0].content[1].source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+       "input[0].content[1]: the document is a file uploaded to a provider ('file-abc'), which a Gemini upstream cannot read; send the data as base64"),
     oc("tool-output-image-file-id", r(input=with_call_output(STORED_IMAGE)),
        f"input[2].output[0].type: 'input_image' content in a tool result {NO_GEMINI}"),
     # -- refused by the Responses decoder, toward Gemini as toward any upstream

@@ -201,11 +201,11 @@ NOT_FROM_GEMINI = "not available from a Gemini upstream"
 
 @pytest.mark.parametrize(("body", "message"), [
     (messages_body(user_blocks({"type": "image", "source": {"type": "file", "file_id": "file_011"}})),
-     f"messages.0.content.0.source.type: image sources of type 'file' {NO_GEMINI}; send the data as base64"),
+     "messages.0.content.0: the image is a file uploaded to a provider ('file_011'), which a Gemini upstream cannot read; send the data as base64"),
     (messages_body(user_blocks({"type": "image", "source": {"type": "s3", "key": "a.png"}})),
      f"messages.0.content.0.source.type: image sources of type 's3' {NO_GEMINI}; send the data as base64"),
     (messages_body(user_blocks({"type": "document", "source": {"type": "file", "file_id": "file_011"}})),
-     f"messages.0.content.0.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+     "messages.0.content.0: the document is a file uploaded to a provider ('file_011'), which a Gemini upstream cannot read; send the data as base64"),
     (messages_body(user_blocks({"type": "document", "source": {"type": "s3", "key": "a.pdf"}})),
      f"messages.0.content.0.source.type: document sources of type 's3' {NO_GEMINI}; send the data as base64"),
     (messages_body(user_blocks(SEARCH_RESULT)),
@@ -248,7 +248,7 @@ def test_anthropic_requests_gemini_cannot_take_are_refused(body, message):
     (chat_body({"role": "user", "content": "hi"}, CHAT_CALL, {"role": "tool", "tool_call_id": "call_1", "content": [AUDIO]}),
      f"messages[2].content[0].type: 'input_audio' content in a tool result {NO_GEMINI}"),
     (chat_body(user_blocks({"type": "file", "file": {"file_id": "file-abc"}})),
-     f"messages[0].content[0].file.source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+     "messages[0].content[0].file: the document is a file uploaded to a provider ('file-abc'), which a Gemini upstream cannot read; send the data as base64"),
 ], ids=["n-2", "logprobs", "top_logprobs", "audio", "modalities-audio", "audio-input", "audio-in-tool-result", "file-id"])
 def test_chat_requests_gemini_cannot_take_are_refused(body, message):
     assert refused(OPENAI, GEMINI, body) == message
@@ -264,7 +264,7 @@ def input_parts(*parts: dict) -> dict:
     (responses_body(input_parts({"type": "input_file", "file_url": "https://x.test/a.pdf"})),
      f"input[0].content[0].type: 'input_file' content in a user turn {NO_GEMINI}"),
     (responses_body(input_parts({"type": "input_file", "file_id": "file-abc"})),
-     f"input[0].content[0].source.type: document sources of type 'file' {NO_GEMINI}; send the data as base64"),
+     "input[0].content[0]: the document is a file uploaded to a provider ('file-abc'), which a Gemini upstream cannot read; send the data as base64"),
     (responses_body(input_parts({"type": "input_text", "text": "hi"}), FUNCTION_CALL,
                     {"type": "function_call_output", "call_id": "call_1", "output": [STORED_IMAGE]}),
      f"input[2].output[0].type: 'input_image' content in a tool result {NO_GEMINI}"),

@@ -643,7 +643,7 @@ def test_documents_and_urls():
 
 def test_what_cannot_be_sent_is_refused():
     assert encoding_rejection(Request("m", [Turn("user", [Image("file", file_id="file-1", path="messages[0].content[0]")])])) == (
-        "messages[0].content[0].source.type: image sources of type 'file' cannot be sent to a Gemini upstream; send the data as base64"
+        "messages[0].content[0]: the image is a file uploaded to a provider ('file-1'), which a Gemini upstream cannot read; send the data as base64"
     )
     opaque = Opaque("server_tool_use", {}, "anthropic", "messages.1.content.0")
     assert encoding_rejection(signed_history(opaque)) == (

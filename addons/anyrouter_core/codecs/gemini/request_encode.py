@@ -291,6 +291,8 @@ def _sign_first_call(parts: list[dict]) -> None:
 
 
 def _media_parts(block: Image | Document) -> list[dict]:
+    if block.source == "file":
+        raise _uploaded_file(block)
     if isinstance(block, Image):
         if block.source == "base64":
             return [_inline(block.media_type, block.data)]
@@ -308,6 +310,12 @@ def _media_parts(block: Image | Document) -> list[dict]:
         inner = [part for item in block.content for part in _content_part(item)]
         return heading + inner
     raise _invalid(f"{block.path}.source.type", f"document sources of type {block.source!r} cannot be sent to {UPSTREAM}; send the data as base64")
+
+
+def _uploaded_file(block: Image | Document) -> RequestRejected:
+    # Named on the block, not on `.source.type`: a Chat or Responses client wrote no such field.
+    kind = "image" if isinstance(block, Image) else "document"
+    return _invalid(block.path, f"the {kind} is a file uploaded to a provider ({block.file_id!r}), which {UPSTREAM} cannot read; send the data as base64")
 
 
 def _content_part(block) -> list[dict]:
