@@ -1,8 +1,9 @@
 """The Gemini glue in mitmproxy's test context: the model and method in the path, lifted for
 the proxy's steps and lowered into an upstream's path; Gemini's key carriers; the model list
-and token counts answered locally; routes matching the model of the path; fields with no
-form elsewhere (safetySettings) left out and logged; and the signatures of Gemini's calls kept
-for a Chat Completions client, which has no field for them."""
+and token counts answered locally; a stream without `alt=sse` as one JSON array of type
+application/json, metered from the upstream's event stream; routes matching the model of
+the path; fields with no form elsewhere (safetySettings) left out and logged; and the
+signatures of Gemini's calls kept for a Chat Completions client, which has no field for them."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pytest
 
 from addon_flows import request_flow, send_request
 from addons.test_translation_addons import answer
+from addons.test_usage_meter_addons import ANTHROPIC_USAGE, event_stream_headers, pieces_of, stream_pieces
 from mitmproxy import http
 from mitmproxy.proxy.layers.http import HttpResponseHeadersHook
 from mitmproxy.test import tutils
+from unit.test_usage_meter import ANTHROPIC_MESSAGE, anthropic_stream
 
 GEMINI_BODY = {
     "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
@@ -302,3 +305,35 @@ def test_a_chat_completions_clients_replayed_call_gets_its_gemini_signature_back
     assert (part["functionCall"]["name"], part["functionCall"]["args"]) == ("get_weather", {"city": "Paris"})
     [response] = contents[2]["parts"]
     assert response["functionResponse"]["name"] == "get_weather"
+
+
+ARRAY_STREAM_PATH = "/v1beta/models/gemini-2.5-pro:streamGenerateContent"  # no alt=sse
+
+
+def test_a_gemini_array_stream_is_application_json_and_metered_from_the_upstreams_event_stream(chain):
+    flow = gemini_flow(ARRAY_STREAM_PATH)
+    send_request(chain, flow)
+    assert flow.request.path == "/v1/messages"
+    assert json.loads(flow.request.content)["stream"] is True  # the upstream is asked for SSE
+    event_stream_headers(chain, flow)
+    assert flow.response.headers["content-type"] == "application/json"
+    received = stream_pieces(chain, flow, pieces_of(anthropic_stream()))
+    elements = json.loads(received)
+    assert "".join(part["text"] for element in elements for part in element["candidates"][0]["content"]["parts"]) == (
+        'Hellothe "usage": {} fieldusage')
+    assert [element["candidates"][0].get("finishReason") for element in elements][-1] == "STOP"
+    assert elements[-1]["usageMetadata"]["candidatesTokenCount"] == 5
+    assert flow.metadata["anyrouter"]["usage"] == ANTHROPIC_USAGE
+
+
+def test_an_array_stream_made_from_a_finished_answer_is_application_json(chain):
+    chain.configure(force_non_stream=True)
+    flow = gemini_flow(ARRAY_STREAM_PATH)
+    send_request(chain, flow)
+    assert "stream" not in json.loads(flow.request.content)
+    answer(chain, flow, 200, json.dumps(ANTHROPIC_MESSAGE).encode(), "application/json")
+    assert flow.response.headers["content-type"] == "application/json"
+    candidates = [element["candidates"][0] for element in json.loads(flow.response.content)]
+    assert "".join(part["text"] for candidate in candidates for part in candidate["content"]["parts"]) == "Hi"
+    assert [candidate.get("finishReason") for candidate in candidates][-1] == "STOP"
+    assert flow.metadata["anyrouter"]["usage"] == ANTHROPIC_USAGE

@@ -4,14 +4,23 @@ of aimock's Anthropic endpoint and its OpenAI Chat endpoint (behind the recordin
 The answers are read by the SDK itself: it parses every body into its pydantic types
 (`GenerateContentResponse`, `CountTokensResponse`, `Model`), and the tests check the typed
 parts, finish reasons and aimock's exact token counts, as well as what the upstream got.
+A stream without `alt=sse`, which the SDK never asks for, is read as raw HTTP: one JSON array,
+application/json as Gemini sends it, each element read with the SDK's types.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
+
+from harness import LOOPBACK
 
 genai = pytest.importorskip("google.genai")
 from google.genai import types  # noqa: E402
+
+from unit.gemini_sdk_checks import sdk_answer  # noqa: E402
 
 MODEL = "gemini-2.5-flash"
 KEY = "AIza-gsdk-client-0001"
@@ -173,3 +182,40 @@ def test_function_call_round_trip(upstream, relay):
             {"role": "tool", "tool_call_id": "call_gsdk_weather", "content": "sunny, 21 C"},
         ]
     assert answered["tools"] == asked["tools"]
+
+
+def _post(proxy, path: str, body: dict) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=30)
+    connection.request("POST", path, body=json.dumps(body), headers={
+        "content-type": "application/json", "x-goog-api-key": KEY})
+    return connection.getresponse()
+
+
+@pytest.mark.parametrize("protocol", sorted(UPSTREAMS))
+def test_a_stream_without_alt_sse_is_one_json_array_as_gemini_sends_it(protocol, start_proxy, relay):
+    proxy = start_proxy(relay.url, upstream_protocol=protocol)
+    before = len(relay.requests)
+    response = _post(proxy, f"/v1beta/models/{MODEL}:streamGenerateContent",
+                     {"contents": [{"role": "user", "parts": [{"text": HELLO}]}]})
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/json"
+    body = b""
+    while piece := response.read1(65536):
+        body += piece
+    assert body.startswith(b"[{") and body.endswith(b"}]")
+    chunks = [sdk_answer(element) for element in json.loads(body)]
+    assert len(chunks) >= 2  # the text in pieces, then the finish
+    assert "".join(p.text for c in chunks for p in c.candidates[0].content.parts) == "Hello from the upstream."
+    assert [c.candidates[0].finish_reason for c in chunks] == [None] * (len(chunks) - 1) + [types.FinishReason.STOP]
+    usage = chunks[-1].usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (11, 5, 16)
+    assert {c.model_version for c in chunks} == {MODEL}
+
+    # The proxy asked its upstream for an event stream, which it turned into the array.
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", UPSTREAMS[protocol]["path"])
+    _check_headers(protocol, turn)
+    assert turn.body["stream"] is True and turn.body["model"] == MODEL
+    assert turn.headers["accept-encoding"] == "identity"
+    if protocol == "openai":
+        assert turn.body["stream_options"] == {"include_usage": True}
