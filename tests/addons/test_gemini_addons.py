@@ -95,6 +95,15 @@ def test_a_passed_through_gemini_stream_names_the_clients_model_again(chain):
     assert json.loads(out.removeprefix(b"data: ")) == {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
 
 
+def test_a_passed_through_gemini_array_stream_names_the_clients_model_in_every_answer(chain):
+    chain.configure(upstream_protocol="gemini", model_map="gemini-2.5-pro=gemini-3-pro-preview")
+    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:streamGenerateContent")
+    send_request(chain, flow)
+    assert flow.request.path == "/v1beta/models/gemini-3-pro-preview:streamGenerateContent"
+    answer(chain, flow, 200, json.dumps([GEMINI_ANSWER, GEMINI_ANSWER]).encode(), "application/json")
+    assert json.loads(flow.response.content) == [{**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}] * 2
+
+
 def test_an_anthropic_request_to_a_gemini_upstream_goes_to_the_models_stream_path(chain):
     chain.configure(upstream_protocol="gemini")
     flow = request_flow("POST", "/v1/messages", {"content-type": "application/json", "x-api-key": "sk-ant-client-key-1234"},
