@@ -5,7 +5,8 @@ The answers are read by the SDK itself: it parses every body into its pydantic t
 (`GenerateContentResponse`, `CountTokensResponse`, `Model`), and the tests check the typed
 parts, finish reasons and aimock's exact token counts, as well as what the upstream got.
 A stream without `alt=sse`, which the SDK never asks for, is read as raw HTTP: one JSON array,
-application/json as Gemini sends it, each element read with the SDK's types.
+application/json as Gemini sends it, each element read with the SDK's types. A routes file
+routes by the model the SDK names in the path, and safetySettings stay behind, logged.
 """
 
 from __future__ import annotations
@@ -219,3 +220,53 @@ def test_a_stream_without_alt_sse_is_one_json_array_as_gemini_sends_it(protocol,
     assert turn.headers["accept-encoding"] == "identity"
     if protocol == "openai":
         assert turn.body["stream_options"] == {"include_usage": True}
+
+
+ROUTED_MODEL = "gemini-2.5-pro"  # routed by name to the OpenAI upstream as UPSTREAM_MODEL
+UPSTREAM_MODEL = "gpt-4o-mini"
+
+
+@pytest.fixture(scope="module")
+def routed_client(start_proxy, relay, tmp_path_factory):
+    routes = tmp_path_factory.mktemp("gemini-routes") / "routes.yaml"
+    routes.write_text(f"""\
+upstreams:
+  chat: {{url: "{relay.url}", protocol: openai}}
+routes:
+  - name: pro
+    match: {{model: "{ROUTED_MODEL}"}}
+    to: chat
+    model: {UPSTREAM_MODEL}
+""")
+    proxy = start_proxy(relay.url, routes=str(routes))
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=proxy.url, api_version="v1beta"))
+    return proxy, client
+
+
+def test_a_route_matches_the_model_named_in_the_path_and_the_upstream_gets_the_routes_model(routed_client, relay):
+    proxy, client = routed_client
+    before = len(relay.requests)
+    response = client.models.generate_content(model=ROUTED_MODEL, contents=HELLO)
+    assert response.text == "Hello from the upstream."
+    assert response.model_version == ROUTED_MODEL  # the client's name comes back
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", "/v1/chat/completions")
+    assert turn.body == {"model": UPSTREAM_MODEL, "messages": [{"role": "user", "content": HELLO}]}
+    # The access line of this request, the last one routed (the log is the proxy's, shared).
+    line = [line for line in proxy.log_text().splitlines() if "route=pro" in line][-1]
+    assert f"gemini→openai POST /v1/chat/completions route=pro upstream=chat model={ROUTED_MODEL}→{UPSTREAM_MODEL} " in line
+    assert "status=200 tokens=11/0/0/5 " in line
+
+
+def test_safety_settings_are_left_out_upstream_and_named_in_the_log(routed_client, relay):
+    proxy, client = routed_client
+    before = len(relay.requests)
+    safety = [types.SafetySetting(category=types.HarmCategory.HARM_CATEGORY_HARASSMENT,
+                                  threshold=types.HarmBlockThreshold.BLOCK_NONE)]
+    response = client.models.generate_content(
+        model=ROUTED_MODEL, contents=HELLO, config=types.GenerateContentConfig(safety_settings=safety))
+    assert response.text == "Hello from the upstream."
+    [turn] = _upstream_turns(relay, before)
+    assert turn.body == {"model": UPSTREAM_MODEL, "messages": [{"role": "user", "content": HELLO}]}
+    assert b"safety" not in turn.raw_body.lower() and b"HARASSMENT" not in turn.raw_body
+    assert proxy.log_text().count("gemini→openai: left out parameters with no upstream equivalent: safetySettings") == 1
