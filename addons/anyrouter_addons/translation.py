@@ -145,6 +145,8 @@ class Translation:
         if is_successful_event_stream(response):
             prepare_for_new_body(response)
             response.stream = translating_stream(flow, self.stream_translator(exchange))
+            state_of(flow).upstream_event_stream = True  # for the meter: the client's type may differ
+            response.headers["content-type"] = exchange.facts.stream_content_type
 
     def stream_translator(self, exchange: _Exchange) -> StreamTranslator:
         return exchange.direction.stream_translator(exchange.facts, self.event_limit.max_bytes)
@@ -175,6 +177,7 @@ class Translation:
             note_answer_usage(flow, usage_of_stream_body(upstream, content, self.event_limit.max_bytes))
             translator = self.stream_translator(exchange)
             response.content = translator.feed(content) + translator.end()
+            response.headers["content-type"] = exchange.facts.stream_content_type
             note_stream_error(flow, translator)
             return
         body = self.upstream_answer(flow)
@@ -182,7 +185,7 @@ class Translation:
         note_answer_usage(flow, usage_of_answer(upstream, body))
         if exchange.facts.stream:
             response.headers.pop("content-encoding", None)
-            response.headers["content-type"] = "text/event-stream"
+            response.headers["content-type"] = exchange.facts.stream_content_type
             response.content = exchange.direction.stream_from_answer(body, exchange.facts)
         elif exchange.direction.translates:
             replace_json_body(response, response.status_code, exchange.direction.translate_answer(body, exchange.facts))

@@ -88,9 +88,10 @@ class UsageMeter:
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         assert response
-        if not response.stream or not is_event_stream(response) or not is_metered(flow):
-            return
         state = state_of(flow)
+        upstream_streams = is_event_stream(response) or state.upstream_event_stream
+        if not response.stream or not upstream_streams or not is_metered(flow):
+            return
         meter = StreamUsage(state.upstream_protocol, self.event_limit.max_bytes)
         state.meter = meter
         response.stream = metering_stream(state, meter, response.stream)

@@ -4,14 +4,24 @@ of aimock's Anthropic endpoint and its OpenAI Chat endpoint (behind the recordin
 The answers are read by the SDK itself: it parses every body into its pydantic types
 (`GenerateContentResponse`, `CountTokensResponse`, `Model`), and the tests check the typed
 parts, finish reasons and aimock's exact token counts, as well as what the upstream got.
+A stream without `alt=sse`, which the SDK never asks for, is read as raw HTTP: one JSON array,
+application/json as Gemini sends it, each element read with the SDK's types. A routes file
+routes by the model the SDK names in the path, and safetySettings stay behind, logged.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
+
+from harness import LOOPBACK
 
 genai = pytest.importorskip("google.genai")
 from google.genai import types  # noqa: E402
+
+from unit.gemini_sdk_checks import sdk_answer  # noqa: E402
 
 MODEL = "gemini-2.5-flash"
 KEY = "AIza-gsdk-client-0001"
@@ -173,3 +183,90 @@ def test_function_call_round_trip(upstream, relay):
             {"role": "tool", "tool_call_id": "call_gsdk_weather", "content": "sunny, 21 C"},
         ]
     assert answered["tools"] == asked["tools"]
+
+
+def _post(proxy, path: str, body: dict) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=30)
+    connection.request("POST", path, body=json.dumps(body), headers={
+        "content-type": "application/json", "x-goog-api-key": KEY})
+    return connection.getresponse()
+
+
+@pytest.mark.parametrize("protocol", sorted(UPSTREAMS))
+def test_a_stream_without_alt_sse_is_one_json_array_as_gemini_sends_it(protocol, start_proxy, relay):
+    proxy = start_proxy(relay.url, upstream_protocol=protocol)
+    before = len(relay.requests)
+    response = _post(proxy, f"/v1beta/models/{MODEL}:streamGenerateContent",
+                     {"contents": [{"role": "user", "parts": [{"text": HELLO}]}]})
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/json"
+    body = b""
+    while piece := response.read1(65536):
+        body += piece
+    assert body.startswith(b"[{") and body.endswith(b"}]")
+    chunks = [sdk_answer(element) for element in json.loads(body)]
+    assert len(chunks) >= 2  # the text in pieces, then the finish
+    assert "".join(p.text for c in chunks for p in c.candidates[0].content.parts) == "Hello from the upstream."
+    assert [c.candidates[0].finish_reason for c in chunks] == [None] * (len(chunks) - 1) + [types.FinishReason.STOP]
+    usage = chunks[-1].usage_metadata
+    assert (usage.prompt_token_count, usage.candidates_token_count, usage.total_token_count) == (11, 5, 16)
+    assert {c.model_version for c in chunks} == {MODEL}
+
+    # The proxy asked its upstream for an event stream, which it turned into the array.
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", UPSTREAMS[protocol]["path"])
+    _check_headers(protocol, turn)
+    assert turn.body["stream"] is True and turn.body["model"] == MODEL
+    assert turn.headers["accept-encoding"] == "identity"
+    if protocol == "openai":
+        assert turn.body["stream_options"] == {"include_usage": True}
+
+
+ROUTED_MODEL = "gemini-2.5-pro"  # routed by name to the OpenAI upstream as UPSTREAM_MODEL
+UPSTREAM_MODEL = "gpt-4o-mini"
+
+
+@pytest.fixture(scope="module")
+def routed_client(start_proxy, relay, tmp_path_factory):
+    routes = tmp_path_factory.mktemp("gemini-routes") / "routes.yaml"
+    routes.write_text(f"""\
+upstreams:
+  chat: {{url: "{relay.url}", protocol: openai}}
+routes:
+  - name: pro
+    match: {{model: "{ROUTED_MODEL}"}}
+    to: chat
+    model: {UPSTREAM_MODEL}
+""")
+    proxy = start_proxy(relay.url, routes=str(routes))
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=proxy.url, api_version="v1beta"))
+    return proxy, client
+
+
+def test_a_route_matches_the_model_named_in_the_path_and_the_upstream_gets_the_routes_model(routed_client, relay):
+    proxy, client = routed_client
+    before = len(relay.requests)
+    response = client.models.generate_content(model=ROUTED_MODEL, contents=HELLO)
+    assert response.text == "Hello from the upstream."
+    assert response.model_version == ROUTED_MODEL  # the client's name comes back
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", "/v1/chat/completions")
+    assert turn.body == {"model": UPSTREAM_MODEL, "messages": [{"role": "user", "content": HELLO}]}
+    # The access line of this request, the last one routed (the log is the proxy's, shared).
+    line = [line for line in proxy.log_text().splitlines() if "route=pro" in line][-1]
+    assert f"gemini→openai POST /v1/chat/completions route=pro upstream=chat model={ROUTED_MODEL}→{UPSTREAM_MODEL} " in line
+    assert "status=200 tokens=11/0/0/5 " in line
+
+
+def test_safety_settings_are_left_out_upstream_and_named_in_the_log(routed_client, relay):
+    proxy, client = routed_client
+    before = len(relay.requests)
+    safety = [types.SafetySetting(category=types.HarmCategory.HARM_CATEGORY_HARASSMENT,
+                                  threshold=types.HarmBlockThreshold.BLOCK_NONE)]
+    response = client.models.generate_content(
+        model=ROUTED_MODEL, contents=HELLO, config=types.GenerateContentConfig(safety_settings=safety))
+    assert response.text == "Hello from the upstream."
+    [turn] = _upstream_turns(relay, before)
+    assert turn.body == {"model": UPSTREAM_MODEL, "messages": [{"role": "user", "content": HELLO}]}
+    assert b"safety" not in turn.raw_body.lower() and b"HARASSMENT" not in turn.raw_body
+    assert proxy.log_text().count("gemini→openai: left out parameters with no upstream equivalent: safetySettings") == 1

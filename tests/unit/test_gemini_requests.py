@@ -30,6 +30,7 @@ from unit.gemini_checks import keywords_outside_the_subset
 
 OPTIONS = EncodeOptions()
 CLAUDE_CODE = json.loads((Path(__file__).parent.parent / "data" / "claude_code_request.json").read_text())
+CODEX = json.loads((Path(__file__).parent.parent / "data" / "codex_request_tools.json").read_text())
 PNG = "iVBORw0KGgo="
 PDF = "JVBERi0x"
 
@@ -445,6 +446,18 @@ def test_a_claude_code_request_encodes_for_gemini():
         "thinkingConfig": {"thinkingBudget": CLAUDE_CODE["thinking"]["budget_tokens"], "includeThoughts": True},
     }
     assert encoded.dropped == ["thinking of another protocol (messages.2.content.0, messages.4.content.0)", "context_management", "user"]
+
+
+def test_codex_tools_encode_for_gemini_as_declarations_inside_the_subset():
+    # Codex's tools as its Responses request sends them (tests/data: recorded), a namespace too.
+    encoded = encode_request(decode_responses({**copy.deepcopy(CODEX), "input": "hi"}), OPTIONS)
+    assert encoded.dropped == []
+    [tools] = encoded.body["tools"]
+    declarations = tools["functionDeclarations"]
+    names = [function["name"] for tool in CODEX["tools"] for function in tool.get("tools", [tool])]
+    assert [declaration["name"] for declaration in declarations] == names
+    for declaration in declarations:
+        assert keywords_outside_the_subset(declaration.get("parameters", {})) == [], declaration["name"]
 
 
 def test_a_claude_code_history_pairs_every_function_response_with_its_call_by_name_and_id():

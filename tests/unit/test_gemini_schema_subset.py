@@ -1,6 +1,6 @@
 """JSON Schema rewritten into the OpenAPI subset Gemini accepts (`gemini_schema`), and a Gemini
 client's subset read back as JSON Schema (`json_schema`): each rule by example, the tools of
-a real Claude Code request, and for generated schemas the properties that keep Gemini from
+real Claude Code and Codex CLI requests, and for generated schemas the properties that keep Gemini from
 refusing a tool: only allowed keywords at every level, no loop, and a fixed point."""
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from anyrouter_core.codecs.gemini.schema_subset import TYPES, gemini_schema, json_schema
 from unit.gemini_checks import keywords_outside_the_subset
 
-CLAUDE_CODE = json.loads((Path(__file__).parent.parent / "data" / "claude_code_request.json").read_text())
+DATA = Path(__file__).parent.parent / "data"
+CLAUDE_CODE = json.loads((DATA / "claude_code_request.json").read_text())
+# The model and tools of the first Responses request Codex CLI 0.169.0 sent through the proxy
+# (recorded from the run of tests/e2e/test_codex_cli.py's hello prompt): function tools and a
+# namespace of them, with `additionalProperties: false` and nested objects and arrays.
+CODEX = json.loads((DATA / "codex_request_tools.json").read_text())
 
 
 # ---------------------------------------------------------------- rules by example
@@ -142,12 +147,30 @@ def test_a_schema_nested_too_deeply_is_an_object_not_a_crash():
     assert gemini_schema(deep) == {"type": "object", "description": "An object (its schema is nested too deeply to be described here)."}
 
 
+def assert_fits_the_subset_and_keeps_its_properties(name: str, schema: dict) -> None:
+    converted = gemini_schema(schema)
+    assert keywords_outside_the_subset(converted) == [], name
+    assert list(converted.get("properties", {})) == list(schema.get("properties", {})), name
+    assert converted.get("required", []) == schema.get("required", []), name
+
+
 def test_every_claude_code_tool_fits_the_subset_and_keeps_its_properties():
     for tool in CLAUDE_CODE["tools"]:
-        converted = gemini_schema(tool["input_schema"])
-        assert keywords_outside_the_subset(converted) == [], tool["name"]
-        assert list(converted.get("properties", {})) == list(tool["input_schema"].get("properties", {}))
-        assert converted.get("required", []) == tool["input_schema"].get("required", [])
+        assert_fits_the_subset_and_keeps_its_properties(tool["name"], tool["input_schema"])
+
+
+def codex_functions() -> list[dict]:
+    """Codex's function tools, those of its namespaces included."""
+    return [function for tool in CODEX["tools"] for function in tool.get("tools", [tool])]
+
+
+def test_every_codex_tool_fits_the_subset_and_keeps_its_properties():
+    functions = codex_functions()
+    assert {tool["type"] for tool in CODEX["tools"]} == {"function", "namespace"}
+    assert {function["type"] for function in functions} == {"function"}
+    assert "exec_command" in [function["name"] for function in functions]
+    for function in functions:
+        assert_fits_the_subset_and_keeps_its_properties(function["name"], function["parameters"])
 
 
 # ---------------------------------------------------------------- Gemini → JSON Schema

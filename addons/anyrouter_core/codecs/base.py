@@ -31,6 +31,12 @@ class Exchange:
     tool_namespaces: tuple[tuple[str, str], ...] = ()
     array_stream: bool = False
 
+    @property
+    def stream_content_type(self) -> str:
+        """The content type of the client's stream: an event stream, or the JSON array a Gemini
+        client reads without `alt=sse` (Gemini itself sends that as application/json)."""
+        return "application/json" if self.array_stream else "text/event-stream"
+
 
 @dataclass(frozen=True, slots=True)
 class EncodeOptions:
