@@ -35,7 +35,7 @@ def run(runs: int = 300) -> list[str]:
     gemini_agent = gemini_agent_call(False)
     # What the proxy does around a Gemini body: the path's model and stream form lifted into
     # the client's, taken out of the upstream's into its path.
-    gemini_call = gemini_paths.parse_call(gemini_agent.path)
+    path_call = gemini_paths.parse_call(gemini_agent.path)
     cases = [
         (
             "openai→anthropic request (agent, 20 tools)",
@@ -61,12 +61,12 @@ def run(runs: int = 300) -> list[str]:
             "gemini→anthropic request (agent, 20 tools)",
             gemini_agent.body,
             lambda body: json.dumps(
-                translate_request(GEMINI, ANTHROPIC, gemini_paths.lift(gemini_call, body), EncodeOptions()).body),
+                translate_request(GEMINI, ANTHROPIC, gemini_paths.lift(path_call, body), EncodeOptions()).body),
         ),
         (
             "  of which parse + gemini decode (no encode)",
             gemini_agent.body,
-            lambda body: protocol_named(GEMINI).codec.decode_request(gemini_paths.lift(gemini_call, body)),
+            lambda body: protocol_named(GEMINI).codec.decode_request(gemini_paths.lift(path_call, body)),
         ),
         (
             "anthropic→gemini request (Claude Code)",
