@@ -71,6 +71,8 @@ def start_all(log_dir: Path, events: int, pace_ms: float, addon_options: dict[st
         "addon (upstream openai) → aimock": lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "openai", **addon_options}),
         "addon (upstream responses) → aimock": lambda: AddonMitmdump(
             aimock_url, log_dir, {"upstream_protocol": "responses", **addon_options}),
+        "addon (upstream gemini) → aimock": lambda: AddonMitmdump(
+            aimock_url, log_dir, {"upstream_protocol": "gemini", **addon_options}),
         # A pair alike but for the usage log: in memory only, or also in a file.
         USAGE_OFF: lambda: AddonMitmdump(aimock_url, log_dir, {"upstream_protocol": "anthropic", **addon_options,
                                                                "usage_db": ""}),
@@ -122,7 +124,7 @@ def main() -> None:
         print("  aimock -f tests/fixtures/aimock/bench.json; paced upstream (python -m bench.paced_upstream)")
         print("  bare:  mitmdump --mode reverse:UPSTREAM@127.0.0.1:PORT --set connection_strategy=lazy"
               " --set flow_detail=0 [--set stream_large_bodies=1]")
-        print("  addon: the same with -s addons/anyrouter.py --set upstream_protocol=anthropic|openai|responses"
+        print("  addon: the same with -s addons/anyrouter.py --set upstream_protocol=anthropic|openai|responses|gemini"
               + "".join(f" --set {k}={v}" for k, v in addon_options.items()))
         print()
         try:
@@ -131,6 +133,7 @@ def main() -> None:
                 "anthropic": procs["addon (upstream anthropic) → aimock"],
                 "openai": procs["addon (upstream openai) → aimock"],
                 "responses": procs["addon (upstream responses) → aimock"],
+                "gemini": procs["addon (upstream gemini) → aimock"],
             }
             results = []
             for stream in (False, True):

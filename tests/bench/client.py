@@ -11,9 +11,12 @@ import statistics
 from dataclasses import dataclass
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.protocols import ANTHROPIC, OPENAI, RESPONSES
+from anyrouter_core.codecs.gemini import paths as gemini_paths
+from anyrouter_core.protocols import ANTHROPIC, GEMINI, OPENAI, RESPONSES, protocol_named
+from anyrouter_core.sse import SSEDecoder
 from anyrouter_core.translation import translate_request
 
+from .procs import BENCH_FIXTURES
 from .requests import claude_code_request, openai_agent_request
 
 ANTHROPIC_HEADERS = {
@@ -22,11 +25,24 @@ ANTHROPIC_HEADERS = {
     "anthropic-version": "2023-06-01",
 }
 OPENAI_HEADERS = {"content-type": "application/json", "authorization": "Bearer sk-bench-key-0001"}
+GEMINI_HEADERS = {"content-type": "application/json", "x-goog-api-key": "AIza-bench-key-0001"}
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
-# How each protocol's stream ends.
-STREAM_ENDS = {ANTHROPIC: b"message_stop", OPENAI: b"data: [DONE]", RESPONSES: b"response.completed"}
+# How each protocol's stream ends (a Gemini stream has no closing event: its last chunk says
+# why it finished).
+STREAM_ENDS = {
+    ANTHROPIC: b"message_stop", OPENAI: b"data: [DONE]", RESPONSES: b"response.completed", GEMINI: b'"finishReason"',
+}
+
+
+def _bench_answer_text() -> str:
+    """The text aimock answers every `bench reply` request with (tests/fixtures/aimock/bench.json)."""
+    fixtures = json.loads(BENCH_FIXTURES.read_text())["fixtures"]
+    return next(f["response"]["content"] for f in fixtures if f["match"] == {"userMessage": "bench reply"})
+
+
+BENCH_ANSWER_TEXT = _bench_answer_text()
 
 
 class Connection(http.client.HTTPConnection):
@@ -57,6 +73,20 @@ class Call:
         elif b"off-by-one" not in answer and b"Load test answer" not in answer:
             raise RuntimeError(f"{self.path}: unexpected answer {answer[:300]!r}")
 
+    def check_text(self, answer: bytes) -> None:
+        """A streamed answer carries aimock's whole text, its pieces in order, as the "Event
+        Stream" view's summariser of its protocol joins them. (Too dear for every timed request.)
+        The summariser is called by protocol: the view's own detection does not know aimock's
+        Responses events, which lack `sequence_number`."""
+        if not self.stream:
+            return
+        decoder = SSEDecoder()
+        events = decoder.feed(answer) + decoder.end()
+        parsed = [json.loads(event.data) if event.data.startswith("{") else None for event in events]
+        text = protocol_named(self.protocol).codec.summarise_stream(events, parsed).text
+        if text != BENCH_ANSWER_TEXT:
+            raise RuntimeError(f"{self.path}: streamed text {text!r}, answer {answer[:300]!r}")
+
 
 def anthropic_call(body: dict, stream: bool) -> Call:
     return Call(ANTHROPIC_PATH, ANTHROPIC_HEADERS, json.dumps(body).encode(), "anthropic", stream)
@@ -68,6 +98,24 @@ def openai_call(body: dict, stream: bool) -> Call:
 
 def responses_call(body: dict, stream: bool) -> Call:
     return Call(RESPONSES_PATH, OPENAI_HEADERS, json.dumps(body).encode(), RESPONSES, stream)
+
+
+def gemini_call(lifted: dict, stream: bool) -> Call:
+    """The Gemini request of a body with its model and stream form as fields (as the Gemini
+    codec reads and writes it): those go into the path, as a Gemini client sends them."""
+    path, body = gemini_paths.lowered(lifted, None)
+    return Call(path, GEMINI_HEADERS, json.dumps(body).encode(), GEMINI, stream)
+
+
+def lifted_gemini_body(call: Call) -> dict:
+    """A Gemini client's request as the proxy reads it: its body, with its path's model and
+    stream form lifted in."""
+    return gemini_paths.lift(gemini_paths.parse_call(call.path), json.loads(call.body))
+
+
+def gemini_agent_call(stream: bool) -> Call:
+    """The 80 KB agent request as a Gemini client (Gemini CLI) would send it."""
+    return gemini_call(translate_request(OPENAI, GEMINI, agent_body(stream), EncodeOptions()).body, stream)
 
 
 def responses_agent_body(stream: bool) -> dict:
@@ -109,6 +157,7 @@ class Route:
 def routes(stream: bool) -> list[Route]:
     claude_code = claude_code_body(stream)
     agent = agent_body(stream)
+    gemini_agent = gemini_agent_call(stream)
     return [
         Route("pass-through (Claude Code, 64 KB)", "anthropic",
               anthropic_call(claude_code, stream), anthropic_call(claude_code, stream)),
@@ -125,6 +174,13 @@ def routes(stream: bool) -> list[Route]:
         Route("anthropic→responses (Claude Code, 64 KB)", "responses",
               anthropic_call(claude_code, stream),
               responses_call(translate_request(ANTHROPIC, RESPONSES, claude_code, EncodeOptions()).body, stream)),
+        Route("gemini→anthropic (agent, 80 KB)", "anthropic",
+              gemini_agent,
+              anthropic_call(translate_request(GEMINI, ANTHROPIC, lifted_gemini_body(gemini_agent), EncodeOptions()).body,
+                             stream)),
+        Route("anthropic→gemini (Claude Code, 64 KB)", "gemini",
+              anthropic_call(claude_code, stream),
+              gemini_call(translate_request(ANTHROPIC, GEMINI, claude_code, EncodeOptions()).body, stream)),
     ]
 
 

@@ -7,10 +7,11 @@ import statistics
 import time
 
 from anyrouter_core.codecs.base import EncodeOptions
-from anyrouter_core.protocols import ANTHROPIC, OPENAI, RESPONSES
+from anyrouter_core.codecs.gemini import paths as gemini_paths
+from anyrouter_core.protocols import ANTHROPIC, GEMINI, OPENAI, RESPONSES, protocol_named
 from anyrouter_core.translation import translate_request
 
-from .client import responses_agent_body
+from .client import gemini_agent_call, responses_agent_body
 from .requests import claude_code_request, openai_agent_request
 
 
@@ -31,6 +32,10 @@ def _line(name: str, size: int, timings: list[float]) -> str:
 
 
 def run(runs: int = 300) -> list[str]:
+    gemini_agent = gemini_agent_call(False)
+    # What the proxy does around a Gemini body: the path's model and stream form lifted into
+    # the client's, taken out of the upstream's into its path.
+    path_call = gemini_paths.parse_call(gemini_agent.path)
     cases = [
         (
             "openai→anthropic request (agent, 20 tools)",
@@ -51,6 +56,23 @@ def run(runs: int = 300) -> list[str]:
             "anthropic→responses request (Claude Code)",
             json.dumps(claude_code_request()).encode(),
             lambda body: json.dumps(translate_request(ANTHROPIC, RESPONSES, body, EncodeOptions()).body),
+        ),
+        (
+            "gemini→anthropic request (agent, 20 tools)",
+            gemini_agent.body,
+            lambda body: json.dumps(
+                translate_request(GEMINI, ANTHROPIC, gemini_paths.lift(path_call, body), EncodeOptions()).body),
+        ),
+        (
+            "  of which parse + gemini decode (no encode)",
+            gemini_agent.body,
+            lambda body: protocol_named(GEMINI).codec.decode_request(gemini_paths.lift(path_call, body)),
+        ),
+        (
+            "anthropic→gemini request (Claude Code)",
+            json.dumps(claude_code_request()).encode(),
+            lambda body: json.dumps(
+                gemini_paths.lowered(translate_request(ANTHROPIC, GEMINI, body, EncodeOptions()).body, None)[1]),
         ),
         (
             "json parse + dump only (baseline, agent body)",

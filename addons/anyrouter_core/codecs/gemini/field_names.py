@@ -8,12 +8,17 @@ names it in its messages the way the client wrote it.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _UPPER = re.compile(r"[A-Z]")
 _UNDERSCORED = re.compile(r"_([a-z0-9])")
 
 
+# A reader looks up every field of every part under both names: about 1,700 calls for an
+# 80 KB request, half its decoding time when each was a regex substitution. The names are the
+# codec's own (a few dozen); the bound keeps the cache small whatever a caller passes.
+@functools.lru_cache(maxsize=256)
 def snake_case(camel: str) -> str:
     return _UPPER.sub(lambda found: "_" + found.group().lower(), camel)
 
