@@ -1,0 +1,179 @@
+"""Gemini answers and streams, built with google-genai's own types, as Anthropic, Chat
+Completions and Responses clients get them, each read with its SDK's own types and stream
+accumulator: how every finishReason and a blocked prompt end the answer, and the ids of
+parallel calls that Gemini sends without any."""
+
+from __future__ import annotations
+
+import json
+
+import anthropic.types
+import pytest
+from google.genai import types
+from openai.types.chat import ChatCompletion
+
+from anyrouter_core.codecs.base import Exchange
+from anyrouter_core.translation import Direction
+from anthropic_stream_checks import check_anthropic_stream
+from unit import responses_checks
+from unit.checks_openai_to_anthropic import accumulate as accumulate_chat
+from unit.checks_openai_to_anthropic import read_openai_stream
+
+MODEL = "gemini-2.5-flash"
+CLIENTS = ("anthropic", "openai", "responses")
+USAGE = types.GenerateContentResponseUsageMetadata(prompt_token_count=7, candidates_token_count=3, total_token_count=10)
+# Gemini's reasons for content it withheld (google-genai 3.6.1's FinishReason).
+WITHHELD = (
+    "SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR", "ESCALATION", "PUP_LIMITED_DISABLED",
+)
+
+
+def gemini_chunk(parts: list[types.Part], finish: str | None = None, **fields) -> dict:
+    """A GenerateContentResponse (a whole answer or one chunk of a stream) as Gemini sends it."""
+    candidate = types.Candidate(
+        content=types.Content(role="model", parts=parts) if parts else None,
+        finish_reason=types.FinishReason(finish) if finish else None, index=0)
+    return types.GenerateContentResponse(
+        candidates=[candidate], usage_metadata=USAGE, model_version=MODEL, response_id="r1", **fields,
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def blocked_prompt(reason: str) -> dict:
+    """Gemini's answer to a prompt it blocked: no candidate, only the feedback."""
+    return types.GenerateContentResponse(
+        prompt_feedback=types.GenerateContentResponsePromptFeedback(block_reason=types.BlockedReason(reason)),
+        usage_metadata=types.GenerateContentResponseUsageMetadata(prompt_token_count=7, total_token_count=7),
+        model_version=MODEL, response_id="r1",
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def sse_events(chunks: list[dict]) -> list[bytes]:
+    return [b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks]
+
+
+def text(value: str) -> types.Part:
+    return types.Part(text=value)
+
+
+def call(path: str) -> types.Part:
+    return types.Part(function_call=types.FunctionCall(name="read", args={"path": path}))
+
+
+# ---------------------------------------------------------------- each client's reading
+
+
+def client_answer(client: str, body: dict):
+    """The client's answer to Gemini's `body`, as its SDK's type."""
+    translated = Direction(client, "gemini").translate_answer(body, Exchange(model=MODEL, stream=False))
+    if client == "anthropic":
+        return anthropic.types.Message.model_validate(translated)
+    if client == "openai":
+        return ChatCompletion.model_validate(translated)
+    return responses_checks.validated_response(translated)
+
+
+def client_stream(client: str, chunks: list[dict]):
+    """What the client's SDK accumulates from the stream made of Gemini's `chunks`, each fed
+    apart as they arrive."""
+    translator = Direction(client, "gemini").stream_translator(Exchange(model=MODEL, stream=True))
+    body = b"".join(translator.feed(event) for event in sse_events(chunks)) + translator.end()
+    if client == "anthropic":
+        return check_anthropic_stream(body).message
+    if client == "openai":
+        chunks_read, ending = read_openai_stream(body)
+        assert ending == "[DONE]"
+        return accumulate_chat(chunks_read)
+    return responses_checks.accumulate(responses_checks.stream_events(body))
+
+
+def how_it_ended(client: str, answer) -> object:
+    """The client's word for why the answer ended."""
+    if client == "anthropic":
+        return answer.stop_reason
+    if client == "openai":
+        return answer.choices[0].finish_reason
+    details = answer.incomplete_details
+    return answer.status, details.reason if details else None
+
+
+def read_both_ways(client: str, chunks: list[dict], answer: dict):
+    """The client's answer to Gemini's whole `answer`, and to the stream of `chunks`."""
+    return client_answer(client, answer), client_stream(client, chunks)
+
+
+def texts(client: str, answer) -> str:
+    if client == "anthropic":
+        return "".join(block.text for block in answer.content if block.type == "text")
+    if client == "openai":
+        return answer.choices[0].message.content or ""
+    return answer.output_text
+
+
+# ---------------------------------------------------------------- how answers end
+
+ENDINGS = {
+    "STOP": {"anthropic": "end_turn", "openai": "stop", "responses": ("completed", None)},
+    "MAX_TOKENS": {"anthropic": "max_tokens", "openai": "length", "responses": ("incomplete", "max_output_tokens")},
+    "CONTINUATION": {"anthropic": "max_tokens", "openai": "length", "responses": ("incomplete", "max_output_tokens")},
+    **{reason: {"anthropic": "refusal", "openai": "content_filter", "responses": ("incomplete", "content_filter")}
+       for reason in WITHHELD},
+}
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("finish", sorted(ENDINGS))
+def test_each_finish_reason_is_the_clients_own_stop_in_answers_and_streams(client, finish):
+    chunks = [gemini_chunk([text("Once upon")]), gemini_chunk([text(" a time")], finish)]
+    whole = gemini_chunk([text("Once upon a time")], finish)
+    for answer in read_both_ways(client, chunks, whole):
+        assert how_it_ended(client, answer) == ENDINGS[finish][client]
+        assert texts(client, answer) == "Once upon a time"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_candidate_withheld_before_any_text_is_an_empty_filtered_answer(client):
+    # Gemini then sends the finishReason and the ratings, without content.
+    withheld = gemini_chunk([], "SAFETY")
+    for answer in read_both_ways(client, [withheld], withheld):
+        assert how_it_ended(client, answer) == ENDINGS["SAFETY"][client]
+        assert texts(client, answer) == ""
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("reason", ["SAFETY", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "JAILBREAK"])
+def test_a_blocked_prompt_is_an_empty_answer_stopped_by_the_content_filter(client, reason):
+    blocked = blocked_prompt(reason)
+    for answer in read_both_ways(client, [blocked], blocked):
+        assert how_it_ended(client, answer) == ENDINGS["SAFETY"][client]
+        assert texts(client, answer) == ""
+    if client == "anthropic":
+        assert client_answer(client, blocked).content == []
+    elif client == "responses":
+        assert client_answer(client, blocked).output == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_refusal_the_model_wrote_stays_a_completed_response_with_its_refusal_part(stream):
+    # What OpenAI answers when its model refuses: the words of the refusal, status completed.
+    chat_refusal = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-x",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": None, "refusal": "I can't."}}],
+    }
+    direction = Direction("responses", "openai")
+    exchange = Exchange(model="gpt-x", stream=stream)
+    if stream:
+        answer = responses_checks.accumulate(responses_checks.stream_events(direction.stream_from_answer(chat_refusal, exchange)))
+    else:
+        answer = responses_checks.validated_response(direction.translate_answer(chat_refusal, exchange))
+    assert (answer.status, answer.incomplete_details) == ("completed", None)
+    assert [part.refusal for part in answer.output[0].content] == ["I can't."]
+
+
+def test_the_responses_stream_of_a_filtered_answer_ends_with_response_incomplete():
+    translator = Direction("responses", "gemini").stream_translator(Exchange(model=MODEL, stream=True))
+    body = b"".join(map(translator.feed, sse_events([gemini_chunk([text("Once")]), gemini_chunk([], "RECITATION")])))
+    body += translator.end()
+    last = responses_checks.stream_events(body)[-1]
+    assert last["type"] == "response.incomplete"
+    assert (last["response"]["status"], last["response"]["incomplete_details"]) == ("incomplete", {"reason": "content_filter"})
