@@ -12,7 +12,9 @@ import pytest
 from google.genai import types
 from openai.types.chat import ChatCompletion
 
-from anyrouter_core.codecs.base import Exchange
+from anyrouter_core.codecs.base import EncodeOptions, Exchange
+from anyrouter_core.codecs.gemini.request_encode import UNSIGNED_CALL_SIGNATURE
+from anyrouter_core.codecs.gemini.thought_signatures import carried
 from anyrouter_core.translation import Direction
 from anthropic_stream_checks import check_anthropic_stream
 from unit import responses_checks
@@ -177,3 +179,115 @@ def test_the_responses_stream_of_a_filtered_answer_ends_with_response_incomplete
     last = responses_checks.stream_events(body)[-1]
     assert last["type"] == "response.incomplete"
     assert (last["response"]["status"], last["response"]["incomplete_details"]) == ("incomplete", {"reason": "content_filter"})
+
+
+# ---------------------------------------------------------------- parallel calls
+
+SIGNATURE = "c2lnLWE="  # b"sig-a", as Gemini's JSON carries a thoughtSignature
+
+
+def parallel_call_chunks() -> list[dict]:
+    """Two parallel calls, one per chunk, without ids; Gemini signs the first one only."""
+    signed = types.Part(function_call=types.FunctionCall(name="read", args={"path": "a"}), thought_signature=b"sig-a")
+    return [gemini_chunk([signed]), gemini_chunk([call("b")], "STOP")]
+
+
+def parallel_call_answer() -> dict:
+    signed, unsigned = (chunk["candidates"][0]["content"]["parts"][0] for chunk in parallel_call_chunks())
+    return {**parallel_call_chunks()[-1], "candidates": [{
+        "content": {"role": "model", "parts": [signed, unsigned]}, "finishReason": "STOP", "index": 0}]}
+
+
+def call_ids(client: str, answer) -> list[str]:
+    if client == "anthropic":
+        return [block.id for block in answer.content if block.type == "tool_use"]
+    if client == "openai":
+        return [tool_call.id for tool_call in answer.choices[0].message.tool_calls]
+    return [item.call_id for item in answer.output if item.type == "function_call"]
+
+
+def replayed(client: str, answer) -> dict:
+    """The client's next request: its history holds the answer as its SDK read it, and the
+    result of each call."""
+    ids = call_ids(client, answer)
+    if client == "anthropic":
+        return {"model": MODEL, "max_tokens": 100, "messages": [
+            {"role": "user", "content": "read a and b"},
+            {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in answer.content]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": call_id, "content": f"file {n}"} for n, call_id in enumerate(ids)]},
+        ]}
+    if client == "openai":
+        message = answer.choices[0].message
+        return {"model": MODEL, "messages": [
+            {"role": "user", "content": "read a and b"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+                for c in message.tool_calls]},
+            *({"role": "tool", "tool_call_id": call_id, "content": f"file {n}"} for n, call_id in enumerate(ids)),
+        ]}
+    return {"model": MODEL, "input": [
+        {"role": "user", "content": "read a and b"},
+        *(item.model_dump(exclude_none=True) for item in answer.output),
+        *({"type": "function_call_output", "call_id": call_id, "output": f"file {n}"} for n, call_id in enumerate(ids)),
+    ]}
+
+
+def gemini_request(client: str, body: dict) -> dict:
+    return Direction(client, "gemini").translate_request(body, EncodeOptions()).body
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_parallel_calls_streamed_one_per_chunk_without_ids_each_get_their_own_id(client):
+    for answer in read_both_ways(client, parallel_call_chunks(), parallel_call_answer()):
+        ids = call_ids(client, answer)
+        assert len(ids) == 2 and len(set(ids)) == 2 and all(ids)
+        assert how_it_ended(client, answer) == {
+            "anthropic": "tool_use", "openai": "tool_calls", "responses": ("completed", None)}[client]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_replayed_parallel_calls_reach_gemini_with_their_ids_each_answered_by_its_result(client, stream):
+    answer = client_stream(client, parallel_call_chunks()) if stream else client_answer(client, parallel_call_answer())
+    ids = call_ids(client, answer)
+    contents = gemini_request(client, replayed(client, answer))["contents"]
+    assert [content["role"] for content in contents] == ["user", "model", "user"]
+    # Anthropic and Responses clients keep Gemini's signature (a thinking block, a reasoning
+    # item); a Chat client has nowhere to, so without the proxy's memory the call goes unsigned.
+    first_signature = UNSIGNED_CALL_SIGNATURE if client == "openai" else SIGNATURE
+    assert contents[1]["parts"] == [
+        {"functionCall": {"id": ids[0], "name": "read", "args": {"path": "a"}}, "thoughtSignature": first_signature},
+        {"functionCall": {"id": ids[1], "name": "read", "args": {"path": "b"}}},
+    ]
+    assert [part["functionResponse"] for part in contents[2]["parts"]] == [
+        {"id": ids[0], "name": "read", "response": {"output": "file 0"}},
+        {"id": ids[1], "name": "read", "response": {"output": "file 1"}},
+    ]
+
+
+# ---------------------------------------------------------------- signatures in reasoning items
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_signed_call_reaches_a_responses_client_after_a_reasoning_item_carrying_the_signature(stream):
+    answer = client_stream("responses", parallel_call_chunks()) if stream else client_answer("responses", parallel_call_answer())
+    assert [item.type for item in answer.output] == ["reasoning", "function_call", "function_call"]
+    reasoning = answer.output[0]
+    assert (reasoning.encrypted_content, reasoning.summary) == (carried(SIGNATURE), [])
+
+
+def test_a_reasoning_item_carrying_a_gemini_signature_signs_the_call_after_it():
+    # What Codex sends back (store: false): the reasoning item without its id.
+    body = {"model": MODEL, "store": False, "input": [
+        {"role": "user", "content": "read a"},
+        {"type": "reasoning", "summary": [], "encrypted_content": carried("U0lH")},
+        {"type": "function_call", "call_id": "call_1", "name": "read", "arguments": "{\"path\":\"a\"}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "file a"},
+    ]}
+    responses_checks.assert_valid_request(body)
+    assert gemini_request("responses", body)["contents"][1:] == [
+        {"role": "model", "parts": [
+            {"functionCall": {"id": "call_1", "name": "read", "args": {"path": "a"}}, "thoughtSignature": "U0lH"}]},
+        {"role": "user", "parts": [{"functionResponse": {"id": "call_1", "name": "read", "response": {"output": "file a"}}}]},
+    ]
