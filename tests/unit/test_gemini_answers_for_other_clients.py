@@ -186,16 +186,17 @@ def test_the_responses_stream_of_a_filtered_answer_ends_with_response_incomplete
 SIGNATURE = "c2lnLWE="  # b"sig-a", as Gemini's JSON carries a thoughtSignature
 
 
+def signed_call(path: str) -> types.Part:
+    return types.Part(function_call=types.FunctionCall(name="read", args={"path": path}), thought_signature=b"sig-a")
+
+
 def parallel_call_chunks() -> list[dict]:
     """Two parallel calls, one per chunk, without ids; Gemini signs the first one only."""
-    signed = types.Part(function_call=types.FunctionCall(name="read", args={"path": "a"}), thought_signature=b"sig-a")
-    return [gemini_chunk([signed]), gemini_chunk([call("b")], "STOP")]
+    return [gemini_chunk([signed_call("a")]), gemini_chunk([call("b")], "STOP")]
 
 
 def parallel_call_answer() -> dict:
-    signed, unsigned = (chunk["candidates"][0]["content"]["parts"][0] for chunk in parallel_call_chunks())
-    return {**parallel_call_chunks()[-1], "candidates": [{
-        "content": {"role": "model", "parts": [signed, unsigned]}, "finishReason": "STOP", "index": 0}]}
+    return gemini_chunk([signed_call("a"), call("b")], "STOP")
 
 
 def call_ids(client: str, answer) -> list[str]:
