@@ -48,6 +48,15 @@ def test_gemini_stream_to_an_anthropic_upstream_is_translated_with_the_model_of_
         "gemini-generate", "gemini-2.5-pro", True, "gemini→anthropic")
 
 
+def test_a_seed_an_anthropic_upstream_cannot_take_is_named_in_the_log(chain, caplog):
+    caplog.set_level(logging.INFO, logger="anyrouter")
+    body = {**GEMINI_BODY, "generationConfig": {"temperature": 0.5, "seed": 42}}
+    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:generateContent", body)
+    send_request(chain, flow)
+    assert "seed" not in json.loads(flow.request.content)
+    assert "gemini→anthropic: left out parameters with no upstream equivalent: generationConfig.seed" in caplog.messages
+
+
 def test_gemini_request_to_a_gemini_upstream_keeps_its_path_and_bytes(chain):
     chain.configure(upstream_protocol="gemini")
     content = b'{"contents":  [{"role":"user","parts":[{"text":"hi"}]}]}'

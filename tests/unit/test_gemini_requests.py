@@ -303,8 +303,9 @@ def test_generation_config_fields_and_their_names():
     assert (request.max_tokens, request.temperature, request.top_p, request.top_k, request.stop) == (256, 1.5, 1, 3, ["x"])
     assert (request.choices, request.logprobs, request.audio_output) == (2, True, True)
     assert request.response_format == ResponseFormat("json_schema", schema={"type": "object", "properties": {"a": {"type": "string"}}})
+    assert (request.seed, request.client_name("seed")) == (7, "generationConfig.seed")
     assert request.extra == {
-        "generationConfig.seed": 7, "generationConfig.frequencyPenalty": 0.2,
+        "generationConfig.frequencyPenalty": 0.2,
         "generationConfig.speechConfig": {"voiceConfig": {}}, "generationConfig.mediaResolution": "MEDIA_RESOLUTION_LOW",
         "labels": {"team": "a"},
     }
@@ -506,14 +507,14 @@ def test_an_openai_chat_request_encodes_for_gemini():
             "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}]}],
         "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["lookup"]}},
         "generationConfig": {
-            "maxOutputTokens": 50, "temperature": 2.0, "stopSequences": ["END"],
+            "maxOutputTokens": 50, "temperature": 2.0, "stopSequences": ["END"], "seed": 3,
             "responseMimeType": "application/json",
             "responseSchema": {"type": "object", "properties": {"a": {"type": "string", "enum": ["x"]}}},
             "thinkingConfig": {"thinkingBudget": 2048, "includeThoughts": True},
         },
         "stream": True,
     }
-    assert encoded.dropped == ["seed"]
+    assert encoded.dropped == []
 
 
 def test_a_responses_request_encodes_for_gemini():
@@ -827,3 +828,51 @@ def test_the_estimate_counts_every_part_of_a_gemini_request_and_errs_high():
 @pytest.mark.parametrize("body", [None, [], {"contents": "x"}, {"contents": [1, {"parts": [None, {"functionCall": 3}]}]}, {"tools": [{"x": 1}]}])
 def test_the_estimate_never_raises(body):
     assert estimate_input_tokens(body) >= 16
+
+
+# ---------------------------------------------------------------- the sampling seed
+
+
+def seeded_gemini_request() -> dict:
+    return {"model": "gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": "roll a die"}]}],
+            "generationConfig": {"temperature": 1, "seed": 42}}
+
+
+def test_a_gemini_clients_seed_is_the_seed_of_a_chat_upstream():
+    from openai.types.chat import completion_create_params
+    from pydantic import TypeAdapter
+
+    from anyrouter_core.translation import translate_request
+
+    encoded = translate_request("gemini", "openai", seeded_gemini_request(), OPTIONS)
+    TypeAdapter(completion_create_params.CompletionCreateParamsNonStreaming).validate_python(encoded.body)
+    assert (encoded.body["seed"], encoded.body["temperature"], encoded.dropped) == (42, 1, [])
+
+
+@pytest.mark.parametrize("upstream", ["anthropic", "responses"])
+def test_a_gemini_clients_seed_is_dropped_and_named_before_upstreams_without_one(upstream):
+    from anyrouter_core.translation import translate_request
+    from unit.checks_openai_to_anthropic import assert_valid_anthropic_request
+    from unit.responses_checks import assert_valid_request
+
+    encoded = translate_request("gemini", upstream, seeded_gemini_request(), OPTIONS)
+    (assert_valid_anthropic_request if upstream == "anthropic" else assert_valid_request)(encoded.body)
+    assert "seed" not in json.dumps(encoded.body)
+    assert encoded.dropped == ["generationConfig.seed"]
+
+
+def test_a_chat_clients_seed_is_generation_config_seed_for_gemini_and_back():
+    chat = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "roll a die"}], "seed": 7}
+    encoded = encode_request(decode_openai(chat), OPTIONS)
+    assert (encoded.body["generationConfig"], encoded.dropped) == ({"seed": 7}, [])
+    assert decode_request(encoded.body).seed == 7
+
+
+@pytest.mark.parametrize(("decode", "body", "message"), [
+    (decode_request, with_contents(user({"text": "x"}), generationConfig={"seed": "7"}), "generationConfig.seed: must be an integer"),
+    (decode_openai, {"model": "m", "messages": [{"role": "user", "content": "x"}], "seed": 1.5}, "seed: must be an integer"),
+])
+def test_a_seed_that_is_not_an_integer_is_refused_by_name(decode, body, message):
+    with pytest.raises(RequestRejected) as raised:
+        decode(body)
+    assert raised.value.error.message == message

@@ -112,6 +112,8 @@ class Request:
     top_p: float | None = None
     top_k: int | None = None
     stop: list[str] = field(default_factory=list)
+    # The seed of the sampling, which Chat Completions and Gemini take (best effort there).
+    seed: int | None = None
     reasoning: Reasoning | None = None
     response_format: ResponseFormat | None = None
     user: str | None = None

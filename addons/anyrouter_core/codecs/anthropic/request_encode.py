@@ -24,7 +24,8 @@ Choices made where the protocols leave room (the policies an Anthropic upstream 
   assistant turn (or hold no turn at all), a user turn reading "." is put first.
 - Tool call ids outside Anthropic's `[a-zA-Z0-9_-]` alphabet are rewritten the same way in
   `tool_use` and `tool_result`, with a hash of the original so distinct ids stay distinct.
-- Stop sequences made only of whitespace are left out (Anthropic refuses them).
+- Stop sequences made only of whitespace are left out (Anthropic refuses them). A sampling
+  seed has no Anthropic form: dropped and named.
 - Several choices, log probabilities, audio input or output and uploaded files of another
   provider cannot be carried: a 400 that says so.
 - Thinking signed by Gemini (`gemini/thought_signatures.py`) is left out and named: Anthropic
@@ -375,6 +376,8 @@ def _add_sampling(out: dict, request: Request, *, thinking: bool, dropped: list[
             out["top_p"] = top_p
     if request.top_k is not None:
         out["top_k"] = request.top_k
+    if request.seed is not None:
+        dropped.append(request.client_name("seed"))
 
 
 def _tool(tool, from_anthropic: bool) -> dict:

@@ -2,9 +2,13 @@
 
 Choices:
 - `STOP` is `end_turn`, and `tool_use` when the answer called a tool (Gemini says STOP
-  then); `MAX_TOKENS` is `max_tokens`; the reasons for content Gemini withheld (`SAFETY`,
-  `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `LANGUAGE` and the image ones),
-  and a prompt blocked before any candidate (`promptFeedback.blockReason`), are `refusal`.
+  then); `MAX_TOKENS`, and `CONTINUATION` (the per-request limit, the answer unfinished), are
+  `max_tokens`; the reasons for content Gemini withheld (`SAFETY`, `RECITATION`, `BLOCKLIST`,
+  `PROHIBITED_CONTENT`, `SPII`, `LANGUAGE`, the image ones, and the filters and policies of
+  `MODEL_ARMOR`, `ESCALATION` and `PUP_LIMITED_DISABLED`), and a prompt blocked before any
+  candidate (`promptFeedback.blockReason`), are `refusal`: a content filter's stop for
+  clients that have one (Chat `content_filter`, Responses `incomplete`), Anthropic's
+  `refusal`.
 - Gemini's other reasons (`MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`,
   `TOO_MANY_TOOL_CALLS`, `OTHER` …) have no neutral equivalent: the neutral stop reason is
   Gemini's own word, which other protocols' encoders write as a normal end of turn and a
@@ -23,9 +27,11 @@ from ...neutral import StopReason
 
 _REFUSALS = frozenset({
     "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE",
-    "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION",
+    "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR", "ESCALATION",
+    "PUP_LIMITED_DISABLED",
 })
-# Gemini's reasons that no neutral one means (google-genai 3.6's `FinishReason`).
+_LIMITS = frozenset({"MAX_TOKENS", "CONTINUATION"})
+# Gemini's other reasons, which no neutral one means (google-genai 3.6.1's `FinishReason`).
 _OWN_REASONS = frozenset({
     "OTHER", "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "MISSING_THOUGHT_SIGNATURE",
     "MALFORMED_RESPONSE", "IMAGE_OTHER", "NO_IMAGE", "FINISH_REASON_UNSPECIFIED",
@@ -42,7 +48,7 @@ def neutral_stop(finish_reason: str | None, *, blocked: bool, used_tools: bool) 
     the prompt was blocked, so there was no candidate)."""
     if blocked or finish_reason in _REFUSALS:
         return StopReason.REFUSAL
-    if finish_reason == "MAX_TOKENS":
+    if finish_reason in _LIMITS:
         return StopReason.MAX_TOKENS
     if used_tools:
         return StopReason.TOOL_USE

@@ -30,8 +30,8 @@ Choices:
 - `generationConfig`: `candidateCount`, log probabilities and AUDIO output are kept for
   encoders to refuse; IMAGE output and the `text/x.enum` mime type have no form elsewhere: a
   400. `thinkingBudget` 0 is thinking disabled, -1 adaptive, N enabled with N tokens;
-  `thinkingLevel` an effort; `includeThoughts` a summary ("auto"). Its other fields (seed,
-  penalties, speechConfig …) stay in `extra` as `generationConfig.<name>`, like the
+  `thinkingLevel` an effort; `includeThoughts` a summary ("auto"); `seed` the seed. Its other
+  fields (penalties, speechConfig …) stay in `extra` as `generationConfig.<name>`, like the
   top-level ones (`safetySettings`, `labels` …): only a Gemini encoder sends them back.
 - `cachedContent` names a context cache that lives at Google: refused.
 """
@@ -71,6 +71,7 @@ _READ_FIELDS = frozenset({
 _READ_GENERATION_FIELDS = frozenset({
     "maxOutputTokens", "temperature", "topP", "topK", "stopSequences", "candidateCount", "responseMimeType",
     "responseSchema", "responseJsonSchema", "thinkingConfig", "responseLogprobs", "logprobs", "responseModalities",
+    "seed",
 })
 _PART_DATA = ("text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode", "codeExecutionResult")
 _PART_KINDS = "text, inlineData, fileData, functionCall or functionResponse"
@@ -402,6 +403,7 @@ def _read_generation_config(body: dict, request: Request) -> None:
     top_k = field.read("topK", "top_k", _whole_number, "must be a whole number of at least 0")
     request.top_k = int(top_k) if top_k is not None else None
     request.stop = field.read("stopSequences", "stop", _strings, "must be a list of strings") or []
+    request.seed = field.read("seed", "seed", is_int, "must be an integer")
     request.choices = field.read("candidateCount", "choices", _positive_int, "must be a positive integer") or 1
     _read_logprobs(field, request)
     _read_modalities(field, request)

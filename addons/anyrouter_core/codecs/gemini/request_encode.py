@@ -31,13 +31,14 @@ Choices where the protocols leave room (the policies a Gemini upstream needs):
   shows thinking gets some. The Pro models of Gemini 2.5 and 3 cannot stop thinking and
   refuse a budget under 128: there, disabled (or a smaller budget) is the least budget, and
   the log names it. `temperature` is clamped to Gemini's 0–2. `maxOutputTokens`
-  only when the client gave a limit: Gemini has a default of its own.
+  only when the client gave a limit: Gemini has a default of its own. A sampling seed (a
+  Chat client's `seed`) is `seed`.
 - A JSON Schema output format is `responseSchema` in the subset; JSON without a schema
   `responseMimeType` alone.
 - Several choices, log probabilities and audio output: refused (one answer is decoded).
   Top-level fields of other protocols, the end-user id, metadata, a prompt cache key and
   `parallel_tool_calls: false` have no Gemini form: dropped and named. A Gemini client's own
-  settings (`safetySettings`, `generationConfig.seed`, its thinkingConfig and declarations
+  settings (`safetySettings`, `generationConfig.frequencyPenalty`, its thinkingConfig and declarations
   as written …) go back as they were.
 """
 
@@ -399,6 +400,8 @@ def _generation_config(request: Request, same_protocol: bool) -> dict:
     stop = [sequence for sequence in request.stop if sequence]
     if stop:
         config["stopSequences"] = stop
+    if request.seed is not None:
+        config["seed"] = request.seed
     _add_response_format(request, config, same_protocol)
     thinking = _thinking_config(request, same_protocol)
     if thinking is not None:

@@ -29,7 +29,7 @@ _EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
 # Parameters read into neutral fields; any other key with a value stays in `extra`.
 _HANDLED = frozenset(
     {
-        "model", "messages", "max_tokens", "max_completion_tokens", "stop", "temperature", "top_p",
+        "model", "messages", "max_tokens", "max_completion_tokens", "stop", "temperature", "top_p", "seed",
         "user", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "response_format",
         "stream", "stream_options", "n", "logprobs", "top_logprobs", "audio", "modalities",
         "functions", "function_call",
@@ -350,6 +350,10 @@ def _read_sampling(body: dict, request: Request) -> None:
             raise _bad(key, "must be a number")
     request.temperature = body.get("temperature")
     request.top_p = body.get("top_p")
+    seed = body.get("seed")
+    if seed is not None and not is_int(seed):
+        raise _bad("seed", "must be an integer")
+    request.seed = seed
 
 
 def _tools(tools: object) -> list[Tool]:

@@ -24,7 +24,8 @@ Choices where the protocols leave room (the policies an OpenAI-compatible upstre
   key is kept as `prompt_cache_key`.
 - PDF documents by URL or by file id, and images by file id, cannot be carried (OpenAI file
   parts take inline data only) and are refused, as are blocks with no OpenAI form.
-- Stop sequences are sent as they are; OpenAI itself accepts at most 4 and says so.
+- Stop sequences are sent as they are; OpenAI itself accepts at most 4 and says so. A
+  sampling seed (a Gemini client's `generationConfig.seed`) is `seed`.
 - Dropped and named: `top_k`, provider tools (web search, bash, …), and every top-level field
   only the client's protocol knows. Cache marks and metadata beyond the user id are removed
   without a mention: they change cost, never the answer.
@@ -284,6 +285,8 @@ def _add_sampling(request: Request, out: dict, dropped: list[str]) -> None:
         dropped.append(request.client_name("top_k"))
     if request.stop:
         out["stop"] = list(request.stop)
+    if request.seed is not None:
+        out["seed"] = request.seed
 
 
 def _add_tools(request: Request, out: dict, dropped: list[str]) -> None:

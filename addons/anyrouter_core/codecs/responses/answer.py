@@ -27,7 +27,10 @@ Choices:
   tools is a `custom_tool_call` (its input the call's `input` argument); a call of a tool in
   a namespace names it. Opaque blocks of another protocol are left out.
 - Max tokens → `status: "incomplete"`, `incomplete_details.reason: "max_output_tokens"`;
-  a refusal is its `refusal` content part, the response `completed`.
+  a refusal the model wrote is its `refusal` content part, the response `completed` (as
+  OpenAI answers); a refusal stop without such a part (content an upstream withheld: Gemini's
+  SAFETY, RECITATION …, a Chat `content_filter`, a blocked prompt) is `status: "incomplete"`,
+  `incomplete_details.reason: "content_filter"`, as OpenAI reports its own filter.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def decode_answer(body: object, exchange: Exchange) -> Answer:
         stop_reason=neutral_stop(
             body,
             used_tools=any(isinstance(block, ToolCall) for block in blocks),
-            refused=any(isinstance(block, Text) and block.refusal for block in blocks),
+            refused=any(is_refusal(block) for block in blocks),
         ),
         usage=usage_from_responses(usage) if isinstance(usage, dict) else Usage(),
         created=created_at(body),
@@ -206,7 +209,7 @@ def encode_answer(answer: Answer, exchange: Exchange) -> dict:
         item for position, block in enumerate(answer.blocks)
         if (item := output_item(block, item_id(response_id, ITEM_KINDS.get(type(block), "item"), position), exchange))
     ]
-    status, incomplete = status_for(answer.stop_reason)
+    status, incomplete = status_for(answer.stop_reason, wrote_refusal=any(is_refusal(block) for block in answer.blocks))
     response = response_object(response_id, answer.created if answer.created is not None else exchange.created,
                                exchange.model or answer.model, status, output, responses_usage(answer.usage))
     response["incomplete_details"] = incomplete
@@ -216,8 +219,16 @@ def encode_answer(answer: Answer, exchange: Exchange) -> dict:
 ITEM_KINDS = {Text: "msg", Thinking: "rs", RedactedThinking: "rs", ToolCall: "fc"}
 
 
-def status_for(stop_reason: str | None) -> tuple[str, dict | None]:
+def is_refusal(block: Block) -> bool:
+    return isinstance(block, Text) and block.refusal
+
+
+def status_for(stop_reason: str | None, *, wrote_refusal: bool) -> tuple[str, dict | None]:
+    """The response's status and incomplete details (`wrote_refusal`: the output has a
+    refusal the model wrote, which says why it stopped)."""
     reason = _INCOMPLETE_REASONS.get(stop_reason or "")
+    if stop_reason == StopReason.REFUSAL and not wrote_refusal:
+        reason = "content_filter"
     return ("incomplete", {"reason": reason}) if reason else ("completed", None)
 
 

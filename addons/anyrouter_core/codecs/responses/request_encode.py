@@ -25,9 +25,9 @@ Choices where the protocols leave room (the policies a Responses upstream needs)
   `openai_common` chooses it (max → xhigh) with a summary (the client's, else "auto", so that
   a client expecting thinking text gets some); disabled thinking sends `effort: "none"`
   only for a Responses client's own request.
-- Stop sequences and `top_k` have no Responses form: dropped and named, as is every
-  top-level field only the client's protocol knows. Several choices, log probabilities and
-  audio output cannot be produced: a 400 that says so.
+- Stop sequences, `top_k` and a sampling seed have no Responses form: dropped and named, as
+  is every top-level field only the client's protocol knows. Several choices, log
+  probabilities and audio output cannot be produced: a 400 that says so.
 - A request from a Responses client gets its own fields back (`extra`), including `store`.
 """
 
@@ -338,6 +338,8 @@ def _add_sampling(request: Request, out: dict, dropped: list[str]) -> None:
         dropped.append(request.client_name("top_k"))
     if request.stop:
         dropped.append(request.client_name("stop"))
+    if request.seed is not None:
+        dropped.append(request.client_name("seed"))
 
 
 def _add_reasoning(request: Request, out: dict) -> None:

@@ -5,8 +5,8 @@ Every stream has the same shape, live or made from a finished answer:
 `response.in_progress` → for each block, one output item: `response.output_item.added`
 before any of its deltas, its part opened, its deltas, its part and text done, and
 `response.output_item.done` with the whole item → `response.completed` (or
-`response.incomplete` when the output limit stopped it) with the whole response: every
-item, the usage. Each event is named after its `type`; `sequence_number` counts from 0, one
+`response.incomplete` when the output limit or a content filter stopped it: `answer.py`)
+with the whole response: every item, the usage. Each event is named after its `type`; `sequence_number` counts from 0, one
 per event; an item's `item_id` and `output_index` are the same in all its events.
 
 Choices:
@@ -57,6 +57,7 @@ from .answer import (
     content_part,
     custom_input,
     is_custom_call,
+    is_refusal,
     item_id,
     message_item,
     output_item,
@@ -92,6 +93,7 @@ class ResponsesStreamEncoder(EventEncoder):
         self._open: dict[int, _OpenItem] = {}
         self._usage: Usage | None = None
         self._stop_reason: str | None = None
+        self._wrote_refusal = False
 
     def _write(self, pieces: list[dict]) -> bytes:
         return b"".join(json_event_bytes(piece, piece["type"]) for piece in pieces)
@@ -123,7 +125,7 @@ class ResponsesStreamEncoder(EventEncoder):
         return []
 
     def _message_stop(self) -> list[dict]:
-        status, incomplete = status_for(self._stop_reason)
+        status, incomplete = status_for(self._stop_reason, wrote_refusal=self._wrote_refusal)
         response = self._snapshot(status, responses_usage(self._usage or Usage()))
         response["incomplete_details"] = incomplete
         return [self._event(f"response.{status}", response=response)]
@@ -136,6 +138,7 @@ class ResponsesStreamEncoder(EventEncoder):
     def _block_start(self, index: int, block: Block) -> list[dict]:
         position = len(self._items) + len(self._open)
         opened = _OpenItem(block, position, item_id(self._response["id"], ITEM_KINDS.get(type(block), "item"), position))
+        self._wrote_refusal = self._wrote_refusal or is_refusal(block)
         added = self._added_item(opened)
         if added is None:
             return []
