@@ -85,6 +85,8 @@ class SSEDecoder:
 
     def feed(self, piece: bytes) -> list[SSEEvent]:
         self._refuse_after_overflow()
+        if not piece:
+            return []  # nothing to read, and the LF a discarded line's CR awaits is still to come
         if self._skip_lf or self._discarding_line:
             piece = self._past_discarded_line(piece)
         self._buffer += piece

@@ -244,3 +244,12 @@ def test_a_refused_event_is_not_held_however_long():
         assert len(decoder._buffer) == 0
     assert decoder.feed(b"\n\nevent: usage\ndata: 5\n\n") == [SSEEvent("usage", "5")]
     assert decoder.skipped == 0
+
+
+def test_an_empty_piece_between_a_skipped_lines_cr_and_its_lf_changes_nothing():
+    # Found by the property above: the empty piece used to take the place of the awaited LF,
+    # which then ended the skipped event early and let its next line through as an event.
+    decoder = SSEDecoder(6, skip_oversize=True)
+    pieces = [b"event: ___\r", b"", b"\ndata: \r\n\r\n"]
+    assert [event for piece in pieces for event in decoder.feed(piece)] + decoder.end() == []
+    assert decoder.skipped == 1
