@@ -9,6 +9,7 @@ published) always last.
 """
 
 from anyrouter_addons.access_log import AccessLog
+from anyrouter_addons.array_streams import ArrayStreams
 from anyrouter_addons.attempts import Attempts
 from anyrouter_addons.body_defaults import BodyDefaults
 from anyrouter_addons.credential_vault import CredentialVault
@@ -60,6 +61,7 @@ pipeline = Pipeline([
     ModelMap(event_limit),
     HeaderRules(),
     UpstreamAddress(),
+    ArrayStreams(event_limit),
     SSEPassthrough(),
     timeouts,
     UsageMeter(event_limit),

@@ -72,6 +72,8 @@ class FlowState:
     secrets: object = field(default=None, metadata={"private": True})  # CredentialVault's
     wire_target: tuple[bytes, bytes] | None = field(default=None, metadata={"private": True})
     renamed: object = field(default=None, metadata={"private": True})  # ModelMap's
+    # The client reads its stream as one JSON array (a Gemini call without `alt=sse`).
+    client_array_stream: bool = field(default=False, metadata={"private": True})
     last_activity: float | None = field(default=None, metadata={"private": True})
     watchdog: asyncio.Task | None = field(default=None, metadata={"private": True})
     ending: object = field(default=None, metadata={"private": True})  # UpstreamFailures'

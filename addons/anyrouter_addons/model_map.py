@@ -3,10 +3,10 @@ which comes first), and the client's own name on the way back.
 
 Runs after translation, so the upstream body's `model` is the client's name and is replaced
 by the mapped one. Translated flows answer with the client's name already; for flows passed
-through in the same protocol the answer is rewritten here: a JSON body whole (each answer of
-a Gemini client's JSON-array stream), an event stream event by event
-(`anyrouter_core.model_map.ModelRenameStream`), never buffered. Placed before
-`SSEPassthrough`, which streams only what no one else has claimed.
+through in the same protocol the answer is rewritten here: a JSON body whole, an event stream
+event by event (`anyrouter_core.model_map.ModelRenameStream`), never buffered (a Gemini
+client's JSON-array stream is one too upstream: `ArrayStreams` frames it after the rename).
+Placed before `SSEPassthrough`, which streams only what no one else has claimed.
 """
 
 from __future__ import annotations
@@ -118,10 +118,7 @@ class ModelMap:
             body = json.loads(content)
         except ValueError:
             return
-        # A list: the answers of a Gemini stream without `alt=sse`, one JSON array.
-        answers = [answer for answer in (body if isinstance(body, list) else [body]) if isinstance(answer, dict)]
-        renamed_any = [rename_model_in_body(renamed.protocol, answer, renamed.client_model) for answer in answers]
-        if any(renamed_any):
+        if isinstance(body, dict) and rename_model_in_body(renamed.protocol, body, renamed.client_model):
             replace_json_body(response, response.status_code, body)
 
     def rename_stream(self, renamed: _Renamed) -> ModelRenameStream:

@@ -37,9 +37,11 @@ def lift_path_fields(flow: http.HTTPFlow) -> object | None:
     call = client_call(flow)
     if call is None:
         return None
+    path_calls = _path_calls(state_of(flow).client_protocol)
+    state_of(flow).client_array_stream = path_calls.array_stream(call)
     body = request_json(flow)
     if isinstance(body, dict):
-        state_of(flow).body = _path_calls(state_of(flow).client_protocol).lift(call, body)
+        state_of(flow).body = path_calls.lift(call, body)
     return call
 
 

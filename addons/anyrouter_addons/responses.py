@@ -31,7 +31,7 @@ def answer_locally(flow: http.HTTPFlow, response: http.Response) -> None:
     state_of(flow).local = True
 
 
-def replace_json_body(response: http.Response, status: int, body: dict | list) -> None:
+def replace_json_body(response: http.Response, status: int, body: dict) -> None:
     response.status_code = status
     response.headers.pop("content-encoding", None)
     response.headers["content-type"] = "application/json"

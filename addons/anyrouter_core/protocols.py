@@ -59,6 +59,8 @@ class PathCalls:
     lowered: Callable[[dict, object | None], tuple[str, dict]]
     # The answer of a model-list route at a path: the list, or the one model it names.
     models_at: Callable[[str, list[str], datetime], dict]
+    # Whether the call's client reads its stream as one JSON array, not as an event stream.
+    array_stream: Callable[[object], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +272,7 @@ PROTOCOLS: dict[str, Protocol] = {
             lift=gemini_paths.lift,
             lowered=gemini_paths.lowered,
             models_at=gemini_models_at,
+            array_stream=gemini_paths.reads_an_array,
         ),
     ),
 }

@@ -16,7 +16,7 @@ from addon_flows import request_flow, send_request
 from addons.test_translation_addons import answer
 from addons.test_usage_meter_addons import ANTHROPIC_USAGE, event_stream_headers, pieces_of, stream_pieces
 from mitmproxy import http
-from mitmproxy.proxy.layers.http import HttpResponseHeadersHook
+from mitmproxy.proxy.layers.http import HttpResponseHeadersHook, HttpResponseHook
 from mitmproxy.test import tutils
 from unit.test_usage_meter import ANTHROPIC_MESSAGE, anthropic_stream
 
@@ -104,13 +104,51 @@ def test_a_passed_through_gemini_stream_names_the_clients_model_again(chain):
     assert json.loads(out.removeprefix(b"data: ")) == {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
 
 
-def test_a_passed_through_gemini_array_stream_names_the_clients_model_in_every_answer(chain):
+GEMINI_USAGE = {"promptTokenCount": 4, "candidatesTokenCount": 2, "totalTokenCount": 6}
+METERED = {"input": 4, "cache_read": 0, "cache_write": None, "output": 2, "reasoning": None}
+
+
+def gemini_events(*answers: dict) -> bytes:
+    return b"".join(b"data: " + json.dumps(answer).encode() + b"\r\n\r\n" for answer in answers)
+
+
+def array_stream_to_a_gemini_upstream(chain) -> http.HTTPFlow:
+    """A Gemini client's array stream passed through with its model mapped: the upstream is
+    asked for SSE, the client's other query fields kept."""
     chain.configure(upstream_protocol="gemini", model_map="gemini-2.5-pro=gemini-3-pro-preview")
-    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:streamGenerateContent")
+    flow = gemini_flow("/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=json&prettyPrint=false")
     send_request(chain, flow)
-    assert flow.request.path == "/v1beta/models/gemini-3-pro-preview:streamGenerateContent"
-    answer(chain, flow, 200, json.dumps([GEMINI_ANSWER, GEMINI_ANSWER]).encode(), "application/json")
-    assert json.loads(flow.response.content) == [{**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}] * 2
+    assert flow.request.path == "/v1beta/models/gemini-3-pro-preview:streamGenerateContent?prettyPrint=false&alt=sse"
+    return flow
+
+
+def test_a_passed_through_gemini_array_stream_is_framed_live_from_the_upstreams_events(chain):
+    flow = array_stream_to_a_gemini_upstream(chain)
+    event_stream_headers(chain, flow)
+    assert flow.response.headers["content-type"] == "application/json"
+    first, last = gemini_events(GEMINI_ANSWER), gemini_events({**GEMINI_ANSWER, "usageMetadata": GEMINI_USAGE})
+    stream = flow.response.stream
+    assert stream(first[:-3]) == []  # the event is not complete yet
+    renamed = {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
+    assert json.loads(stream(first[-3:]).removeprefix(b"[")) == renamed  # the element leaves at once
+    rest = stream(last) + stream(b"")
+    assert rest.startswith(b",\r\n") and rest.endswith(b"]")
+    assert json.loads(rest.removeprefix(b",\r\n").removesuffix(b"]")) == {**renamed, "usageMetadata": GEMINI_USAGE}
+    flow.response.content = b""  # as mitmproxy leaves a streamed body
+    chain.run(HttpResponseHook, flow)
+    assert flow.metadata["anyrouter"]["usage"] == METERED
+
+
+def test_a_passed_through_gemini_array_stream_not_streamed_live_is_framed_whole(chain):
+    flow = array_stream_to_a_gemini_upstream(chain)
+    events = gemini_events(GEMINI_ANSWER, {**GEMINI_ANSWER, "usageMetadata": GEMINI_USAGE})
+    # Only the response hook, as for a retry's answer, which was read whole.
+    flow.response = tutils.tresp(headers=http.Headers([(b"content-type", b"text/event-stream")]), content=events)
+    chain.run(HttpResponseHook, flow)
+    assert flow.response.headers["content-type"] == "application/json"
+    renamed = {**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}
+    assert json.loads(flow.response.content) == [renamed, {**renamed, "usageMetadata": GEMINI_USAGE}]
+    assert flow.metadata["anyrouter"]["usage"] == METERED
 
 
 def test_an_anthropic_request_to_a_gemini_upstream_goes_to_the_models_stream_path(chain):

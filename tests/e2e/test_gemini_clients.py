@@ -5,7 +5,8 @@ The answers are read by the SDK itself: it parses every body into its pydantic t
 (`GenerateContentResponse`, `CountTokensResponse`, `Model`), and the tests check the typed
 parts, finish reasons and aimock's exact token counts, as well as what the upstream got.
 A stream without `alt=sse`, which the SDK never asks for, is read as raw HTTP: one JSON array,
-application/json as Gemini sends it, each element read with the SDK's types. A routes file
+application/json as Gemini sends it, each element read with the SDK's types (also in front of
+aimock's Gemini endpoint, the upstream asked for SSE). A routes file
 routes by the model the SDK names in the path, and safetySettings stay behind, logged.
 """
 
@@ -220,6 +221,28 @@ def test_a_stream_without_alt_sse_is_one_json_array_as_gemini_sends_it(protocol,
     assert turn.headers["accept-encoding"] == "identity"
     if protocol == "openai":
         assert turn.body["stream_options"] == {"include_usage": True}
+
+
+def test_a_stream_without_alt_sse_to_a_gemini_upstream_is_framed_live_from_its_events(start_proxy, relay):
+    mapped = "gemini-3-flash-preview"
+    proxy = start_proxy(relay.url, upstream_protocol="gemini", model_map=f"{MODEL}={mapped}")
+    before = len(relay.requests)
+    body = {"contents": [{"role": "user", "parts": [{"text": HELLO}]}]}
+    response = _post(proxy, f"/v1beta/models/{MODEL}:streamGenerateContent?prettyPrint=false", body)
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/json"
+    content = response.read()
+    assert content.startswith(b"[{") and content.endswith(b"}]")
+    chunks = [sdk_answer(element) for element in json.loads(content)]
+    assert "".join(p.text for c in chunks for p in c.candidates[0].content.parts) == "Hello from the upstream."
+    assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
+
+    # Passed through, but asked as an event stream (which streams, is metered and renamed
+    # event by event): the client's other query fields and its body as they were.
+    [turn] = _upstream_turns(relay, before)
+    assert (turn.method, turn.path) == ("POST", f"/v1beta/models/{mapped}:streamGenerateContent?prettyPrint=false&alt=sse")
+    assert turn.headers["x-goog-api-key"] == KEY
+    assert turn.body == body
 
 
 ROUTED_MODEL = "gemini-2.5-pro"  # routed by name to the OpenAI upstream as UPSTREAM_MODEL

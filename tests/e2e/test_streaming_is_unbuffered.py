@@ -82,3 +82,32 @@ def test_translated_stream_delivers_early_text_while_the_upstream_holds_the_rest
             conn.close()
         finally:
             proxy.stop()
+
+
+GEMINI_FIRST = b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"early-words"}]}}]}\r\n\r\n'
+GEMINI_REST = b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"."}]},"finishReason":"STOP"}]}\r\n\r\n'
+
+
+def test_a_gemini_array_stream_delivers_its_first_element_while_the_upstream_holds_the_rest(log_dir):
+    """A Gemini client's stream without alt=sse, before a Gemini upstream: framed from the
+    upstream's events as they come, not read whole as a JSON body would be."""
+    with GatedEventStream(GEMINI_FIRST, GEMINI_REST) as upstream:
+        proxy = Mitmdump(upstream.url, log_dir, {"upstream_protocol": "gemini"})
+        try:
+            conn = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=15)
+            body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+            conn.request("POST", "/v1beta/models/m:streamGenerateContent", body=json.dumps(body),
+                         headers={"content-type": "application/json", "x-goog-api-key": "AIza-gated-0001"})
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.getheader("content-type") == "application/json"
+            early = read_until(response, b"early-words")
+            assert upstream.released_early is False
+            upstream.gate.set()
+            content = early + response.read()
+            assert upstream.released_early is False
+            assert [element["candidates"][0]["content"]["parts"][0]["text"] for element in json.loads(content)] == [
+                "early-words", "."]
+            conn.close()
+        finally:
+            proxy.stop()

@@ -51,6 +51,10 @@ class GeminiCall:
         return self.streams and "sse" not in urllib.parse.parse_qs(self.query).get("alt", [])
 
 
+def reads_an_array(call: GeminiCall) -> bool:
+    return call.array_stream
+
+
 def parse_call(path: str) -> GeminiCall | None:
     """The call a path names, or None when it names none of `ACTIONS`."""
     found = _CALL.match(path)
@@ -97,11 +101,22 @@ def lowered(body: dict, client_call: GeminiCall | None) -> tuple[str, dict]:
     streams = body.get(STREAM_FIELD) is True
     if client_call is not None:
         action = STREAM_GENERATE if streams else GENERATE
-        query = client_call.query if streams == client_call.streams else ("alt=sse" if streams else "")
-        return f"/{client_call.version}/models/{quoted}:{action}{_query(query)}", rest
+        return f"/{client_call.version}/models/{quoted}:{action}{_query(_upstream_query(client_call, streams))}", rest
     if streams:
         return f"/{DEFAULT_VERSION}/models/{quoted}:{STREAM_GENERATE}?alt=sse", rest
     return f"/{DEFAULT_VERSION}/models/{quoted}:{GENERATE}", rest
+
+
+def _upstream_query(client_call: GeminiCall, streams: bool) -> str:
+    """The client's query, asking for SSE when the upstream streams: an event stream is what
+    the proxy streams, meters and renames event by event, and a client's JSON array is framed
+    from it (`array_stream.EventsAsArray`)."""
+    if streams != client_call.streams:
+        return "alt=sse" if streams else ""
+    if client_call.array_stream:
+        kept = [field for field in client_call.query.split("&") if field and not field.startswith("alt=")]
+        return "&".join([*kept, "alt=sse"])
+    return client_call.query
 
 
 def _query(query: str) -> str:

@@ -39,6 +39,7 @@ from ...neutral import (
     ToolCall,
     Usage,
 )
+from ..array_stream import ArrayFraming
 from ..base import Exchange
 from ..event_stream import EventEncoder, compact_json_bytes, crlf_json_event
 from ..openai_chat.answer import tool_call
@@ -65,7 +66,7 @@ class GeminiStreamEncoder(EventEncoder):
         self._open: dict[int, _OpenBlock] = {}
         self._usage: Usage | None = None
         self._stop_reason: str | None = None
-        self._chunks = 0
+        self._framing = ArrayFraming()
 
     # ------------------------------------------------------------ framing
 
@@ -75,9 +76,7 @@ class GeminiStreamEncoder(EventEncoder):
     def _element(self, payload: dict, last: bool = False) -> bytes:
         if not self._exchange.array_stream:
             return crlf_json_event(payload)
-        opening = b"[" if self._chunks == 0 else b",\r\n"
-        self._chunks += 1
-        return opening + compact_json_bytes(payload) + (b"]" if last else b"")
+        return self._framing.element(compact_json_bytes(payload)) + (b"]" if last else b"")
 
     def _chunk(self, parts: list[dict], finish: str | None = None, usage: dict | None = None, last: bool = False) -> list[bytes]:
         if not parts and finish is None:
