@@ -1,6 +1,7 @@
 """Arbitrary, mostly invalid, input to every translator (Gemini's decoders of client bodies,
-answers and streams too): only `RequestRejected` may escape,
-and whatever is returned is valid for the client. Run long with `scripts/fuzz`."""
+answers and streams too, and requests of the other clients toward a Gemini upstream): only
+`RequestRejected` may escape, and whatever is returned is valid for its reader. Run long with
+`scripts/fuzz`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 
 import anthropic
 import openai
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -17,11 +19,15 @@ from anyrouter_core.errors import RequestRejected
 from unit.pairs import OpenAIToAnthropicStream
 from unit.pairs import anthropic_message_from_openai
 from anyrouter_core.sse import SSEDecoder, encode_event
-from anyrouter_core.codecs.base import Exchange
+from anyrouter_core.codecs.base import EncodeOptions, Exchange
 from anyrouter_core.codecs.gemini.answer import decode_answer as decode_gemini_answer
 from anyrouter_core.codecs.gemini.request_decode import decode_request as decode_gemini_request
 from anyrouter_core.codecs.gemini.stream_decoder import GeminiStreamDecoder
 from anyrouter_core.neutral import MessageStop, StreamError
+from anyrouter_core.protocols import ANTHROPIC, GEMINI, OPENAI, RESPONSES
+from anyrouter_core.translation import translate_request
+from unit.gemini_checks import keywords_outside_the_subset
+from unit.test_openai_anthropic_properties import _paths, _replaced, assert_sound_anthropic_request
 
 
 json_values = st.recursive(
@@ -163,3 +169,130 @@ def test_any_stream_from_a_gemini_upstream_ends_cleanly(body, piece):
     assert isinstance(events[-1], (MessageStop, StreamError))
     assert not any(isinstance(e, (MessageStop, StreamError)) for e in events[:-1])
     assert decoder.feed(b"data: {}\n\n") == [] and decoder.end() == []
+
+
+# A request of each other client, with what a Gemini upstream needs rewritten or refused:
+# images, tool calls and results, a signed thinking block, a schema outside Gemini's subset.
+SCHEMA = {"type": "object", "$schema": "https://json-schema.org/draft/2020-12/schema", "additionalProperties": False,
+          "properties": {"city": {"$ref": "#/$defs/city"}, "days": {"type": "integer", "exclusiveMinimum": 0}},
+          "required": ["city"], "$defs": {"city": {"type": "string", "const": "Paris"}}}
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+TOWARD_GEMINI = [
+    (ANTHROPIC, {
+        "model": "gemini-2.5-pro", "max_tokens": 64, "system": [{"type": "text", "text": "be brief"}],
+        "tools": [{"name": "weather", "description": "w", "input_schema": SCHEMA}],
+        "tool_choice": {"type": "tool", "name": "weather"},
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "hi"},
+                                         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "gemini-thought-signature:SIG"},
+                                              {"type": "tool_use", "id": "call_1", "name": "weather", "input": {"city": "Paris"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "sunny", "is_error": False}]},
+        ],
+    }),
+    (OPENAI, {
+        "model": "gemini-2.5-flash", "max_tokens": 64, "temperature": 0.5, "stop": ["END"], "seed": 3,
+        "tools": [{"type": "function", "function": {"name": "weather", "parameters": SCHEMA}}],
+        "tool_choice": "auto", "response_format": {"type": "json_schema", "json_schema": {"name": "out", "schema": SCHEMA}},
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "hi"},
+                                         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}}]},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city":"Paris"}'}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        ],
+    }),
+    (RESPONSES, {
+        "model": "gemini-2.5-flash", "instructions": "be brief", "max_output_tokens": 64, "reasoning": {"effort": "low"},
+        "tools": [{"type": "function", "name": "weather", "parameters": SCHEMA, "strict": True}],
+        "text": {"format": {"type": "json_schema", "name": "out", "schema": SCHEMA}},
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"},
+                                                             {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}]},
+            {"type": "reasoning", "summary": [], "encrypted_content": "gemini-thought-signature:SIG"},
+            {"type": "function_call", "call_id": "call_1", "name": "weather", "arguments": '{"city":"Paris"}'},
+            {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
+        ],
+    }),
+]
+GEMINI_PART_KINDS = {"text", "inlineData", "fileData", "functionCall", "functionResponse"}
+
+
+def check_gemini_request(body: dict) -> None:
+    """What a Gemini upstream reads: turns of user or model parts, each part one kind, every
+    function's schema inside the subset."""
+    json.dumps(body)
+    assert isinstance(body["contents"], list)
+    for content in body["contents"]:
+        assert content["role"] in ("user", "model")
+        for part in content["parts"]:
+            assert len(GEMINI_PART_KINDS & set(part)) == 1, part
+    for tool in body.get("tools", []):
+        for function in tool.get("functionDeclarations", []):
+            assert keywords_outside_the_subset(function.get("parameters", {"type": "object"})) == []
+
+
+@pytest.mark.parametrize("client, body", TOWARD_GEMINI, ids=[client for client, _ in TOWARD_GEMINI])
+def test_the_requests_toward_gemini_are_sound_as_they_are(client, body):
+    check_gemini_request(translate_request(client, GEMINI, body, EncodeOptions()).body)
+
+
+@given(st.sampled_from(TOWARD_GEMINI), st.data())
+def test_any_part_of_a_request_toward_gemini_replaced_is_translated_soundly_or_refused(client_and_body, data):
+    client, body = client_and_body
+    path = data.draw(st.sampled_from(list(_paths(body))))
+    mutated = _replaced(body, path, data.draw(json_values | gemini_ish))
+    try:
+        encoded = translate_request(client, GEMINI, mutated, EncodeOptions())
+    except RequestRejected as rejected:
+        assert rejected.error.status == 400 and rejected.error.message
+        return
+    check_gemini_request(encoded.body)
+
+
+@pytest.mark.parametrize("path, message", [
+    (("tools", 0, "type"), "tools[0].type: unknown tool type [] (function, custom or namespace)"),
+    (("input", 0, "content", 1, "type"), "input[0].content[1].type: content part type [] is not allowed here"),
+])
+def test_a_list_where_a_responses_type_belongs_is_refused_found_by_fuzzing(path, message):
+    # These were TypeErrors (a list looked up in a set), a 500 instead of the client's 400.
+    body = _replaced(TOWARD_GEMINI[2][1], path, [])
+    with pytest.raises(RequestRejected) as rejected:
+        translate_request(RESPONSES, GEMINI, body, EncodeOptions())
+    assert rejected.value.error.status == 400
+    assert rejected.value.error.message.startswith(message)
+
+
+# A Gemini client's request (its model lifted from the path) toward each other upstream.
+FROM_GEMINI = {
+    "model": "gemini-2.5-pro",
+    "systemInstruction": {"parts": [{"text": "be brief"}]},
+    "tools": [{"functionDeclarations": [{"name": "weather", "description": "w", "parametersJsonSchema": SCHEMA}]}],
+    "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["weather"]}},
+    "generationConfig": {"maxOutputTokens": 64, "temperature": 0.5, "stopSequences": ["END"],
+                         "thinkingConfig": {"thinkingBudget": 1024, "includeThoughts": True}},
+    "contents": [
+        {"role": "user", "parts": [{"text": "hi"}, {"inlineData": {"mimeType": "image/png", "data": PNG}}]},
+        {"role": "model", "parts": [{"text": "t", "thought": True},
+                                    {"functionCall": {"id": "call_1", "name": "weather", "args": {"city": "Paris"}},
+                                     "thoughtSignature": "SIG"}]},
+        {"role": "user", "parts": [{"functionResponse": {"id": "call_1", "name": "weather", "response": {"output": "sunny"}}}]},
+    ],
+}
+
+
+@pytest.mark.parametrize("upstream", [ANTHROPIC, OPENAI, RESPONSES])
+@given(data=st.data())
+def test_any_part_of_a_gemini_request_replaced_is_translated_or_refused(upstream, data):
+    path = data.draw(st.sampled_from(list(_paths(FROM_GEMINI))))
+    mutated = _replaced(FROM_GEMINI, path, data.draw(json_values | gemini_ish))
+    try:
+        encoded = translate_request(GEMINI, upstream, mutated, EncodeOptions())
+    except RequestRejected as rejected:
+        assert rejected.error.status == 400 and rejected.error.message
+        return
+    json.dumps(encoded.body)
+    if upstream == ANTHROPIC:
+        assert_sound_anthropic_request(encoded.body)

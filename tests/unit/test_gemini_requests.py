@@ -7,6 +7,7 @@ the Anthropic and Responses encoders keeping Gemini's signatures away from their
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -876,3 +877,40 @@ def test_a_seed_that_is_not_an_integer_is_refused_by_name(decode, body, message)
     with pytest.raises(RequestRejected) as raised:
         decode(body)
     assert raised.value.error.message == message
+
+
+def test_a_dynamic_budget_beside_a_forced_function_reaches_anthropic_without_thinking():
+    # Found by fuzzing: adaptive thinking went out beside tool_choice "tool", which Anthropic refuses.
+    body = {
+        "model": "gemini-2.5-pro", "contents": [{"role": "user", "parts": [{"text": "weather?"}]}],
+        "tools": [{"functionDeclarations": [{"name": "weather", "parameters": {"type": "OBJECT"}}]}],
+        "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["weather"]}},
+        "generationConfig": {"thinkingConfig": {"thinkingBudget": -1}},
+    }
+    encoded = encode_anthropic(decode_request(body), OPTIONS)
+    assert "thinking" not in encoded.body
+    assert encoded.body["tool_choice"] == {"type": "tool", "name": "weather"}
+    assert encoded.dropped == ["generationConfig.thinkingConfig"]
+
+
+@pytest.mark.parametrize("contents, message", [
+    ([{"role": "user", "parts": []}], "contents[0].parts: must not be empty"),
+    ([{"role": "user", "parts": [{"text": "go"}]},
+      {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]},
+      {"role": "user", "parts": [{"text": "never mind"}]}],
+     "contents[1].parts[0]: the functionCall 'f' is answered by no functionResponse in the user turn after it"),
+    ([{"role": "user", "parts": [{"text": "go"}]}, {"role": "model", "parts": [{"functionCall": {"name": "f"}}]}],
+     "contents[1].parts[0]: the functionCall 'f' is answered by no functionResponse in the user turn after it"),
+])
+def test_empty_turns_and_calls_left_unanswered_are_refused_as_gemini_refuses_them(contents, message):
+    with pytest.raises(RequestRejected) as rejected:
+        decode_request({"model": "gemini-2.5-pro", "contents": contents})
+    assert rejected.value.error.message == message
+
+
+def test_text_of_any_type_reaches_anthropic_as_plain_text():
+    csv = "city,temp\nParis,21\n"
+    body = {"model": "gemini-2.5-pro", "contents": [{"role": "user", "parts": [
+        {"text": "read"}, {"inlineData": {"mimeType": "text/csv", "data": base64.b64encode(csv.encode()).decode()}}]}]}
+    [turn] = encode_anthropic(decode_request(body), OPTIONS).body["messages"]
+    assert turn["content"][1] == {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": csv}}

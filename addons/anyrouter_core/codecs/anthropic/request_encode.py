@@ -269,10 +269,16 @@ def _thinking_block(block: Thinking) -> dict | None:
     return {"type": "thinking", "thinking": block.text, "signature": block.signature}
 
 
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_PDF = "application/pdf"
+
+
 def _image(block: Image) -> dict:
     if block.source == "url":
         source = {"type": "url", "url": block.url}
     elif block.source == "base64":
+        if block.media_type not in _IMAGE_TYPES:
+            raise _bad(block.path, f"images of type {block.media_type!r} cannot be sent to {UPSTREAM}, which reads JPEG, PNG, GIF and WebP")
         source = {"type": "base64", "media_type": block.media_type, "data": block.data}
     elif block.source == "file":
         source = {"type": "file", "file_id": block.file_id}
@@ -283,9 +289,12 @@ def _image(block: Image) -> dict:
 
 def _document(block: Document) -> dict:
     if block.source == "base64":
+        if block.media_type != _PDF:
+            raise _bad(block.path, f"documents of type {block.media_type!r} cannot be sent to {UPSTREAM}, which reads PDF and plain text")
         source: dict = {"type": "base64", "media_type": block.media_type, "data": block.data}
     elif block.source == "text":
-        source = {"type": "text", "media_type": block.media_type or "text/plain", "data": block.data}
+        # Any text (CSV, Markdown …) is plain text to Anthropic, the one type it takes for it.
+        source = {"type": "text", "media_type": "text/plain", "data": block.data}
     elif block.source == "content":
         content = [encoded for item in block.content if (encoded := _block(item)) is not None]
         source = {"type": "content", "content": content}
@@ -334,12 +343,13 @@ def _thinking(request: Request, tool_choice: dict | None, turns: _Turns, dropped
     reasoning = request.reasoning
     if reasoning is None or reasoning.mode == "disabled":
         return None
-    if reasoning.mode == "adaptive" and reasoning.effort is None:
-        return lambda default: ({"type": "adaptive"}, request.max_tokens or default)
+    # Adaptive thinking too: Anthropic refuses any thinking beside a forced tool.
     forces_tool = tool_choice is not None and tool_choice["type"] in ("any", "tool")
     if forces_tool or turns.rules_out_thinking():
         dropped.append(request.client_name("reasoning"))
         return None
+    if reasoning.mode == "adaptive" and reasoning.effort is None:
+        return lambda default: ({"type": "adaptive"}, request.max_tokens or default)
     if reasoning.budget is not None:
         budget = reasoning.budget
         return lambda default: ({"type": "enabled", "budget_tokens": budget}, request.max_tokens or default)

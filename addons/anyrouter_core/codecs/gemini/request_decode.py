@@ -58,7 +58,7 @@ from ...neutral import (
     ToolResult,
     Turn,
 )
-from ..openai_common import bad, is_int, is_number
+from ..openai_common import bad, function_parameters, is_int, is_number
 from . import NAME as PROTOCOL
 from .field_names import camel_case, key_in, value_of
 from .paths import LIFTED_FIELDS, MODEL_FIELD, STREAM_FIELD
@@ -159,12 +159,24 @@ class _Conversation:
             parts = _list(content.get(parts_key), f"{content_path}.{parts_key}")
             if role == "model" and not (self.turns and self.turns[-1].role == "assistant"):
                 self.awaiting = []
+            if not parts:
+                raise bad(f"{content_path}.{parts_key}", "must not be empty")
             blocks = []
             for position, part in enumerate(parts):
                 part_path = f"{content_path}.{parts_key}[{position}]"
                 blocks += self._part(_object(part, part_path), role, part_path, (index, position))
             self.turns.append(Turn("assistant" if role == "model" else "user", blocks, content_path))
+            if role == "user":
+                self._refuse_unanswered_calls()
+        self._refuse_unanswered_calls()
         return self.turns
+
+    def _refuse_unanswered_calls(self) -> None:
+        # As Gemini does: every call of a model turn is answered in the user turn after it
+        # (other upstreams refuse a call left without its result too).
+        if self.awaiting:
+            call = self.awaiting[0][1]
+            raise bad(call.path, f"the functionCall {call.name!r} is answered by no functionResponse in the user turn after it")
 
     def _part(self, part: dict, role: str, path: str, place: tuple[int, int]) -> list:
         kind, key = _part_kind(part, path)
@@ -342,9 +354,9 @@ def _declaration(declaration: dict, path: str) -> Tool:
         raise bad(path, f"give either {subset_key} or {full_key}, not both")
     schema = None
     if subset is not None:
-        schema = json_schema(_object(subset, f"{path}.{subset_key}"))
+        schema = function_parameters(json_schema(_object(subset, f"{path}.{subset_key}")), f"{path}.{subset_key}")
     elif full is not None:
-        schema = _object(full, f"{path}.{full_key}")
+        schema = function_parameters(_object(full, f"{path}.{full_key}"), f"{path}.{full_key}")
     return Tool(name, description, schema, raw=declaration, path=path)
 
 
@@ -383,6 +395,8 @@ def _allowed_names(calling: dict, path: str, tools: list[Tool]) -> list[str]:
     names = _list(calling.get(key) or [], f"{path}.{key}")
     declared = {tool.name for tool in tools}
     for position, name in enumerate(names):
+        if not isinstance(name, str):
+            raise bad(f"{path}.{key}[{position}]", "must be the name of a function declaration")
         if name not in declared:
             raise bad(f"{path}.{key}[{position}]", f"no function declaration named {name!r}")
     return list(dict.fromkeys(names))

@@ -284,7 +284,7 @@ def _blocks(content: object, path: str, allowed: set[str], allowed_text: str) ->
         part_path = f"{path}[{index}]"
         part = _dict_at(part, part_path)
         kind = part.get("type")
-        if kind not in allowed:
+        if not isinstance(kind, str) or kind not in allowed:
             raise bad(f"{part_path}.type", f"content part type {kind!r} is not allowed here ({allowed_text})")
         blocks.append(_part(part, kind, part_path))
     return blocks
@@ -350,7 +350,7 @@ def _tool(tool: dict, path: str) -> Tool:
         if format_ is not None and not isinstance(format_, dict):
             raise bad(f"{path}.format", "must be an object")
         return Tool(_string_at(tool, "name", path), optional_string(tool, "description", path), kind=CUSTOM_TOOL, format=format_, path=path)
-    if kind in _BUILT_IN_TOOLS:
+    if isinstance(kind, str) and kind in _BUILT_IN_TOOLS:
         hint = _CODEX_HINTS.get(kind, "")
         raise bad(
             f"{path}.type",
