@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from anyrouter_core.codecs.array_stream import EventsAsArray
+from anyrouter_core.codecs.array_stream import ARRAY_CONTENT_TYPE, EventsAsArray
 from anyrouter_core.protocols import protocol_named
 from anyrouter_core.usage_meter import usage_of_stream_body
 
@@ -21,9 +21,6 @@ from .flow_state import state_of
 from .phases import Phase
 from .streaming import EventSizeLimit, is_successful_event_stream, note_stream_error, prepare_for_new_body
 from .usage_meter import is_metered, note_answer_usage
-
-ARRAY_CONTENT_TYPE = "application/json"
-
 
 def asks_for_an_array(flow: http.HTTPFlow) -> bool:
     state = state_of(flow)
@@ -61,7 +58,8 @@ class ArrayStreams:
         if not asks_for_an_array(flow) or not is_successful_event_stream(response):
             return
         prepare_for_new_body(response)
-        response.stream = framed_stream(flow, response.stream, self.framer(flow))
+        framer = state_of(flow).array_framer = self.framer(flow)  # an upstream failure ends it too
+        response.stream = framed_stream(flow, response.stream, framer)
         response.headers["content-type"] = ARRAY_CONTENT_TYPE
         state_of(flow).upstream_event_stream = True  # the meter reads the events, not the array
 

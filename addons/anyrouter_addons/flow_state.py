@@ -81,6 +81,7 @@ class FlowState:
     # The upstream's answer is an event stream streamed translated, whatever content type the
     # client's stream has (a Gemini client's JSON array is application/json).
     upstream_event_stream: bool = field(default=False, metadata={"private": True})
+    array_framer: object = field(default=None, metadata={"private": True})  # ArrayStreams'
 
     def shown(self) -> dict:
         """The plain values mitmweb and saved flows show."""
@@ -97,7 +98,7 @@ _ATTEMPT_FIELDS = (
     "upstream_model", "translation", "client_request", "key", "usage",
     "upstream_error", "timed_out", "system_prompt", "local",
     "body", "body_changed", "exchange", "wire_target", "renamed", "ending", "meter",
-    "upstream_event_stream",
+    "upstream_event_stream", "array_framer",
 )
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(FlowState)}
 

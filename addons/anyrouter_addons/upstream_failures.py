@@ -67,6 +67,8 @@ class UpstreamFailures:
         response = flow.response
         if response is None or not response.stream:
             return b""
+        if (framer := state_of(flow).array_framer) is not None:
+            return framer.fail(error)  # the array closed with the error as its last element
         if state_of(flow).translation and callable(response.stream):
             # A translator's own ending: it reports a stream that stopped before its end.
             ending = response.stream(b"")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
+from operator import attrgetter
 from types import SimpleNamespace
 
 from .codecs import anthropic, gemini, openai_chat, responses
@@ -272,7 +273,7 @@ PROTOCOLS: dict[str, Protocol] = {
             lift=gemini_paths.lift,
             lowered=gemini_paths.lowered,
             models_at=gemini_models_at,
-            array_stream=gemini_paths.reads_an_array,
+            array_stream=attrgetter("array_stream"),
         ),
     ),
 }

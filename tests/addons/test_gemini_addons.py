@@ -13,10 +13,12 @@ import logging
 import pytest
 
 from addon_flows import request_flow, send_request
+from anyrouter_addons.flow_state import state_of
 from addons.test_translation_addons import answer
 from addons.test_usage_meter_addons import ANTHROPIC_USAGE, event_stream_headers, pieces_of, stream_pieces
 from mitmproxy import http
-from mitmproxy.proxy.layers.http import HttpResponseHeadersHook, HttpResponseHook
+from mitmproxy.flow import Error
+from mitmproxy.proxy.layers.http import HttpErrorHook, HttpResponseHeadersHook, HttpResponseHook
 from mitmproxy.test import tutils
 from unit.test_usage_meter import ANTHROPIC_MESSAGE, anthropic_stream
 
@@ -137,6 +139,17 @@ def test_a_passed_through_gemini_array_stream_is_framed_live_from_the_upstreams_
     flow.response.content = b""  # as mitmproxy leaves a streamed body
     chain.run(HttpResponseHook, flow)
     assert flow.metadata["anyrouter"]["usage"] == METERED
+
+
+def test_a_passed_through_gemini_array_stream_cut_by_the_upstream_ends_as_a_json_array(chain):
+    flow = array_stream_to_a_gemini_upstream(chain)
+    event_stream_headers(chain, flow)
+    sent = flow.response.stream(gemini_events(GEMINI_ANSWER) + b"data: {\"candi")
+    flow.error = Error("connection closed")
+    chain.run(HttpErrorHook, flow)
+    elements = json.loads(sent + state_of(flow).ending.last_events)
+    assert elements == [{**GEMINI_ANSWER, "modelVersion": "gemini-2.5-pro"}, {"error": {
+        "code": 502, "message": "anyrouter: the upstream failed: connection closed", "status": "UNAVAILABLE"}}]
 
 
 def test_a_passed_through_gemini_array_stream_not_streamed_live_is_framed_whole(chain):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import anthropic
 import openai
 import pytest
@@ -86,3 +89,23 @@ def test_a_responses_stream_broken_off_ends_with_response_failed(new_proxy):
     assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "early-words"
     failed = events[-1].response
     assert failed.status == "failed" and failed.error.code == "server_error"
+
+
+def test_a_gemini_array_stream_broken_off_ends_as_an_array_with_the_error_last(new_proxy):
+    """Passed through to a Gemini upstream (asked for SSE, framed as the client's array): the
+    cut still leaves the client a whole JSON array, the error its last element."""
+    first = b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"early-words"}]}}]}\r\n\r\n'
+    with BreaksOffMidStream(first) as upstream:
+        proxy = new_proxy(upstream.url, upstream_protocol="gemini")
+        conn = http.client.HTTPConnection(LOOPBACK, proxy.port, timeout=15)
+        conn.request("POST", "/v1beta/models/m:streamGenerateContent", body=json.dumps(
+            {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+            headers={"content-type": "application/json", "x-goog-api-key": "AIza-cut-0007"})
+        response = conn.getresponse()
+        assert (response.status, response.getheader("content-type")) == (200, "application/json")
+        elements = json.loads(response.read())
+        conn.close()
+    assert elements[0]["candidates"][0]["content"]["parts"] == [{"text": "early-words"}]
+    assert elements[1]["error"]["status"] == "UNAVAILABLE"
+    assert elements[1]["error"]["message"].startswith("anyrouter: the upstream failed: ")
+    assert len(elements) == 2

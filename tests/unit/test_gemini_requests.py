@@ -914,3 +914,20 @@ def test_text_of_any_type_reaches_anthropic_as_plain_text():
         {"text": "read"}, {"inlineData": {"mimeType": "text/csv", "data": base64.b64encode(csv.encode()).decode()}}]}]}
     [turn] = encode_anthropic(decode_request(body), OPTIONS).body["messages"]
     assert turn["content"][1] == {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": csv}}
+
+
+def test_a_dynamic_budget_stays_adaptive_in_a_tool_round_toward_anthropic():
+    # Adaptive thinking may skip a turn: a call without a thinking block before it is no reason to drop it.
+    body = with_contents(user({"text": "weather?"}), model({"functionCall": {"name": "weather", "args": {}}}),
+                         user({"functionResponse": {"name": "weather", "response": {"output": "sunny"}}}),
+                         tools=[{"functionDeclarations": [{"name": "weather"}]}],
+                         generationConfig={"thinkingConfig": {"thinkingBudget": -1}})
+    encoded = encode_anthropic(decode_request(body), OPTIONS)
+    assert encoded.body["thinking"] == {"type": "adaptive"}
+    assert encoded.dropped == []
+
+
+def test_an_image_jpg_reaches_anthropic_as_image_jpeg():
+    body = with_contents(user({"text": "see"}, {"inlineData": {"mimeType": "image/jpg", "data": "/9j/4AAQ"}}))
+    [turn] = encode_anthropic(decode_request(body), OPTIONS).body["messages"]
+    assert turn["content"][1]["source"] == {"type": "base64", "media_type": "image/jpeg", "data": "/9j/4AAQ"}

@@ -1,7 +1,7 @@
 """A stream written as one JSON array, one element at a time (sans-IO): what Gemini sends
 for `:streamGenerateContent` without `alt=sse` (`Exchange.array_stream`).
 
-`ArrayFraming` frames the elements an encoder writes. `EventsAsArray` turns an upstream's
+`ArrayFraming` frames the elements an encoder writes; `ARRAY_CONTENT_TYPE` is the array's type. `EventsAsArray` turns an upstream's
 event stream of the client's own protocol into the array: a Gemini client asking for the
 array in front of a Gemini upstream gets this, as the proxy asks the upstream for SSE
 (`gemini.paths.lowered`), which every other step streams, meters and renames event by event.
@@ -17,6 +17,8 @@ from collections.abc import Callable
 from ..errors import ProxyError, event_too_large
 from ..sse import MAX_EVENT_SIZE, EventTooLarge, SSEDecoder, SSEEvent
 from .event_stream import compact_json_bytes
+
+ARRAY_CONTENT_TYPE = "application/json"  # as Gemini sends its array
 
 
 class ArrayFraming:
@@ -48,9 +50,15 @@ class EventsAsArray:
         try:
             return self._elements_of(self._decoder.feed(piece))
         except EventTooLarge as overflow:
-            self.error = event_too_large(overflow)
-            self._closed = True
-            return self._elements_of(overflow.events) + self._framing.element(compact_json_bytes(self._render_error(self.error)[1])) + b"]"
+            return self._elements_of(overflow.events) + self.fail(event_too_large(overflow))
+
+    def fail(self, error: ProxyError) -> bytes:
+        """The array's end when the stream cannot go on (an oversized event, an upstream that
+        broke off): `error` as its last element, in the client's error shape."""
+        if self._closed:
+            return b""
+        self.error, self._closed = error, True
+        return self._framing.element(compact_json_bytes(self._render_error(error)[1])) + b"]"
 
     def end(self) -> bytes:
         if self._closed:

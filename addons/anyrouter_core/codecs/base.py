@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..neutral import Answer, Event, Request
+from .array_stream import ARRAY_CONTENT_TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class Exchange:
     def stream_content_type(self) -> str:
         """The content type of the client's stream: an event stream, or the JSON array a Gemini
         client reads without `alt=sse` (Gemini itself sends that as application/json)."""
-        return "application/json" if self.array_stream else "text/event-stream"
+        return ARRAY_CONTENT_TYPE if self.array_stream else "text/event-stream"
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,11 @@ def image_from_url(url: object, path: str, url_path: str, detail: str | None = N
     return Image("base64", media_type=_IMAGE_MEDIA_TYPES[media_type], data=data, detail=detail, path=path)
 
 
+def canonical_image_type(media_type: str) -> str:
+    """`image/jpg`, which clients write and other APIs refuse, as `image/jpeg`."""
+    return _IMAGE_MEDIA_TYPES.get(media_type, media_type)
+
+
 def document_from_file(file: dict, path: str) -> Document:
     """A PDF given as `file_data` (a base64 data URL, with an optional `filename`) or `file_id`."""
     file_data = file.get("file_data")

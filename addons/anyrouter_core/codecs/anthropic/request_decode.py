@@ -39,7 +39,7 @@ from ...neutral.request import Reasoning
 
 PROTOCOL = "anthropic"
 _EFFORTS = ("low", "medium", "high", "xhigh", "max")
-_IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _READ_FIELDS = frozenset({
     "model", "max_tokens", "messages", "system", "temperature", "top_p", "top_k",
     "stop_sequences", "stream", "tools", "tool_choice", "thinking", "output_config", "metadata",
@@ -306,8 +306,8 @@ def _image(block: dict, path: str) -> Image:
     image = Image(kind, cache=_cache(block), path=path)
     if kind == "base64":
         media_type = _str_at(source, "media_type", source_path)
-        if media_type not in _IMAGE_MEDIA_TYPES:
-            allowed = ", ".join(f"'{name}'" for name in _IMAGE_MEDIA_TYPES)
+        if media_type not in IMAGE_MEDIA_TYPES:
+            allowed = ", ".join(f"'{name}'" for name in IMAGE_MEDIA_TYPES)
             raise _invalid(f"{source_path}.media_type", f"Input should be one of {allowed}")
         image.media_type, image.data = media_type, _base64_data(source, source_path)
     elif kind == "url":

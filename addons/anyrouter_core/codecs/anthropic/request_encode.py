@@ -61,6 +61,8 @@ from ...neutral import (
 from ..base import EncodedRequest, EncodeOptions
 from ..request_policies import gemini_thinking_dropped, is_gemini_thinking, refuse_what_one_answer_cannot_be
 from ..custom_tools import INPUT_SCHEMA, custom_tool_description
+from ..openai_common import PDF
+from .request_decode import IMAGE_MEDIA_TYPES
 
 PROTOCOL = "anthropic"
 UPSTREAM = "an Anthropic upstream"
@@ -269,15 +271,11 @@ def _thinking_block(block: Thinking) -> dict | None:
     return {"type": "thinking", "thinking": block.text, "signature": block.signature}
 
 
-_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
-_PDF = "application/pdf"
-
-
 def _image(block: Image) -> dict:
     if block.source == "url":
         source = {"type": "url", "url": block.url}
     elif block.source == "base64":
-        if block.media_type not in _IMAGE_TYPES:
+        if block.media_type not in IMAGE_MEDIA_TYPES:
             raise _bad(block.path, f"images of type {block.media_type!r} cannot be sent to {UPSTREAM}, which reads JPEG, PNG, GIF and WebP")
         source = {"type": "base64", "media_type": block.media_type, "data": block.data}
     elif block.source == "file":
@@ -289,7 +287,7 @@ def _image(block: Image) -> dict:
 
 def _document(block: Document) -> dict:
     if block.source == "base64":
-        if block.media_type != _PDF:
+        if block.media_type != PDF:
             raise _bad(block.path, f"documents of type {block.media_type!r} cannot be sent to {UPSTREAM}, which reads PDF and plain text")
         source: dict = {"type": "base64", "media_type": block.media_type, "data": block.data}
     elif block.source == "text":
@@ -343,13 +341,14 @@ def _thinking(request: Request, tool_choice: dict | None, turns: _Turns, dropped
     reasoning = request.reasoning
     if reasoning is None or reasoning.mode == "disabled":
         return None
-    # Adaptive thinking too: Anthropic refuses any thinking beside a forced tool.
+    # Adaptive thinking too: Anthropic refuses any thinking beside a forced tool (but adaptive
+    # thinking may skip a turn, so a tool round without a thinking block does not rule it out).
     forces_tool = tool_choice is not None and tool_choice["type"] in ("any", "tool")
+    if not forces_tool and reasoning.mode == "adaptive" and reasoning.effort is None:
+        return lambda default: ({"type": "adaptive"}, request.max_tokens or default)
     if forces_tool or turns.rules_out_thinking():
         dropped.append(request.client_name("reasoning"))
         return None
-    if reasoning.mode == "adaptive" and reasoning.effort is None:
-        return lambda default: ({"type": "adaptive"}, request.max_tokens or default)
     if reasoning.budget is not None:
         budget = reasoning.budget
         return lambda default: ({"type": "enabled", "budget_tokens": budget}, request.max_tokens or default)

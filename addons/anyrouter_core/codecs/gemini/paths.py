@@ -51,10 +51,6 @@ class GeminiCall:
         return self.streams and "sse" not in urllib.parse.parse_qs(self.query).get("alt", [])
 
 
-def reads_an_array(call: GeminiCall) -> bool:
-    return call.array_stream
-
-
 def parse_call(path: str) -> GeminiCall | None:
     """The call a path names, or None when it names none of `ACTIONS`."""
     found = _CALL.match(path)

@@ -58,7 +58,7 @@ from ...neutral import (
     ToolResult,
     Turn,
 )
-from ..openai_common import bad, function_parameters, is_int, is_number
+from ..openai_common import bad, canonical_image_type, function_parameters, is_int, is_number
 from . import NAME as PROTOCOL
 from .field_names import camel_case, key_in, value_of
 from .paths import LIFTED_FIELDS, MODEL_FIELD, STREAM_FIELD
@@ -281,7 +281,7 @@ def _media(kind: str, media: dict, path: str, part_path: str) -> Image | Documen
     data_key = key_in(media, "data")
     data = _base64(_string(media, "data", path), f"{path}.{data_key}")
     if media_type.startswith("image/"):
-        return Image("base64", media_type=media_type, data=data, path=part_path)
+        return Image("base64", media_type=canonical_image_type(media_type), data=data, path=part_path)
     if media_type.startswith("text/"):
         try:
             return Document("text", media_type=media_type, data=base64.b64decode(data).decode(), path=part_path)
