@@ -14,7 +14,8 @@ Choices made where the protocols leave room (the policies an Anthropic upstream 
   (Anthropic allows only auto/none with thinking), when the latest assistant turn called
   tools without a signed thinking block before them (Anthropic then wants that turn to start
   with one), or when the conversation ends with an assistant turn (a prefill, which thinking
-  does not allow).
+  does not allow). Adaptive thinking (a Gemini client's dynamic budget) gives way only to a
+  forced tool: it may skip a turn, so the other two do not rule it out.
 - System turns anywhere in the conversation join `system`, in order. Text blocks that are
   empty or only whitespace, which Anthropic refuses, are left out; turns of the same role
   are merged; a final assistant turn loses its trailing whitespace.
