@@ -239,17 +239,23 @@ def test_the_requests_toward_gemini_are_sound_as_they_are(client, body):
     check_gemini_request(translate_request(client, GEMINI, body, EncodeOptions()).body)
 
 
-@given(st.sampled_from(TOWARD_GEMINI), st.data())
-def test_any_part_of_a_request_toward_gemini_replaced_is_translated_soundly_or_refused(client_and_body, data):
-    client, body = client_and_body
+def translated_with_one_part_replaced(client: str, upstream: str, body: dict, data) -> dict | None:
+    """The upstream body of `body` with one part replaced by anything, or None when that is
+    refused, which only a 400 may be."""
     path = data.draw(st.sampled_from(list(_paths(body))))
     mutated = _replaced(body, path, data.draw(json_values | gemini_ish))
     try:
-        encoded = translate_request(client, GEMINI, mutated, EncodeOptions())
+        return translate_request(client, upstream, mutated, EncodeOptions()).body
     except RequestRejected as rejected:
         assert rejected.error.status == 400 and rejected.error.message
-        return
-    check_gemini_request(encoded.body)
+        return None
+
+
+@given(st.sampled_from(TOWARD_GEMINI), st.data())
+def test_any_part_of_a_request_toward_gemini_replaced_is_translated_soundly_or_refused(client_and_body, data):
+    client, body = client_and_body
+    if (encoded := translated_with_one_part_replaced(client, GEMINI, body, data)) is not None:
+        check_gemini_request(encoded)
 
 
 @pytest.mark.parametrize("path, message", [
@@ -286,13 +292,8 @@ FROM_GEMINI = {
 @pytest.mark.parametrize("upstream", [ANTHROPIC, OPENAI, RESPONSES])
 @given(data=st.data())
 def test_any_part_of_a_gemini_request_replaced_is_translated_or_refused(upstream, data):
-    path = data.draw(st.sampled_from(list(_paths(FROM_GEMINI))))
-    mutated = _replaced(FROM_GEMINI, path, data.draw(json_values | gemini_ish))
-    try:
-        encoded = translate_request(GEMINI, upstream, mutated, EncodeOptions())
-    except RequestRejected as rejected:
-        assert rejected.error.status == 400 and rejected.error.message
-        return
-    json.dumps(encoded.body)
-    if upstream == ANTHROPIC:
-        assert_sound_anthropic_request(encoded.body)
+    encoded = translated_with_one_part_replaced(GEMINI, upstream, FROM_GEMINI, data)
+    if encoded is not None:
+        json.dumps(encoded)
+        if upstream == ANTHROPIC:
+            assert_sound_anthropic_request(encoded)
