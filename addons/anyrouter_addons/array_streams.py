@@ -22,6 +22,7 @@ from .phases import Phase
 from .streaming import EventSizeLimit, is_successful_event_stream, note_stream_error, prepare_for_new_body
 from .usage_meter import is_metered, note_answer_usage
 
+
 def asks_for_an_array(flow: http.HTTPFlow) -> bool:
     state = state_of(flow)
     return state.client_array_stream and state.client_protocol == state.upstream_protocol
@@ -58,10 +59,11 @@ class ArrayStreams:
         if not asks_for_an_array(flow) or not is_successful_event_stream(response):
             return
         prepare_for_new_body(response)
-        framer = state_of(flow).array_framer = self.framer(flow)  # an upstream failure ends it too
-        response.stream = framed_stream(flow, response.stream, framer)
+        state = state_of(flow)
+        state.array_framer = self.framer(flow)  # an upstream failure ends it too
+        response.stream = framed_stream(flow, response.stream, state.array_framer)
         response.headers["content-type"] = ARRAY_CONTENT_TYPE
-        state_of(flow).upstream_event_stream = True  # the meter reads the events, not the array
+        state.upstream_event_stream = True  # the meter reads the events, not the array
 
     def response(self, flow: http.HTTPFlow) -> None:
         """A whole event stream (a retry's answer, not streamed live), framed at once."""

@@ -1,10 +1,11 @@
 """A stream written as one JSON array, one element at a time (sans-IO): what Gemini sends
 for `:streamGenerateContent` without `alt=sse` (`Exchange.array_stream`).
 
-`ArrayFraming` frames the elements an encoder writes; `ARRAY_CONTENT_TYPE` is the array's type. `EventsAsArray` turns an upstream's
-event stream of the client's own protocol into the array: a Gemini client asking for the
-array in front of a Gemini upstream gets this, as the proxy asks the upstream for SSE
-(`gemini.paths.lowered`), which every other step streams, meters and renames event by event.
+`ArrayFraming` frames the elements an encoder writes; `ARRAY_CONTENT_TYPE` is the array's
+type. `EventsAsArray` turns an upstream's event stream of the client's own protocol into the
+array: a Gemini client asking for the array in front of a Gemini upstream gets this, as the
+proxy asks the upstream for SSE (`gemini.paths.lowered`), which every other step streams,
+meters and renames event by event.
 Each complete event leaves at once as the next element, its JSON as it came, not decoded. An
 event bigger than `max_event_size` ends the array with an error element in the protocol's
 error shape (`render_error`); the rest of the body is dropped unread.
